@@ -1,0 +1,148 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Logger } from './logging';
+
+/** What a store needs from a connection: parameterised queries and multi-statement scripts. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one transaction; rolls back if it throws. Retried on deadlock or serialization failure. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Statements sent since start: lets tests prove batching (no N+1). */
+  readonly stats: { statements: number };
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it an embedded PGlite database is used. */
+  url?: string;
+  /** PostgreSQL schema this service owns, so services can share one database without sharing tables. */
+  schema: string;
+  poolMax?: number;
+  /** PGlite only: a directory to persist to; in memory when omitted. */
+  dataDir?: string;
+  logger?: Logger;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_TX_ATTEMPTS = 4;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`);
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    options: `-c search_path=${options.schema}`,
+    connectionTimeoutMillis: 5000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
+  pool.on('error', (err) => options.logger?.warn('idle database connection lost', { error: err.message }));
+  const stats = { statements: 0 };
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      stats.statements++;
+      return (await client.query(sql, params as unknown[])).rows as R[];
+    },
+    async exec(sql: string) {
+      stats.statements++;
+      await client.query(sql);
+    },
+  });
+  const db: Database = {
+    kind: 'postgres',
+    stats,
+    ...wrap(pool),
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn(wrap(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE.has(code) && attempt < MAX_TX_ATTEMPTS) continue;
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+  return db;
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const lite = await PGlite.create(options.dataDir);
+  await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}; SET search_path TO ${options.schema};`);
+  const stats = { statements: 0 };
+  type LiteConn = Pick<PGlite, 'query' | 'exec'>;
+  const wrap = (conn: LiteConn): Queryable => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      stats.statements++;
+      return (await conn.query<R>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      stats.statements++;
+      await conn.exec(sql);
+    },
+  });
+  // PGlite is one connection: its own transaction() queues every other query until the transaction ends.
+  return {
+    kind: 'pglite',
+    stats,
+    ...wrap(lite),
+    transaction: (fn) => lite.transaction((tx) => fn(wrap(tx))),
+    async ping() {
+      await lite.query('SELECT 1');
+    },
+    async close() {
+      await lite.close();
+    },
+  };
+}
+
+/**
+ * Applies migrations/NNN_name.sql files in order, each once, under an advisory lock so that replicas
+ * starting together do not race.
+ */
+export async function migrate(db: Database, dir: string, schema: string): Promise<string[]> {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${schema}`]);
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const applied: string[] = [];
+    for (const file of files) {
+      if (done.has(file)) continue;
+      await tx.exec(readFileSync(join(dir, file), 'utf8'));
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
+      applied.push(file);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import { z } from 'zod';
+import { booleanFromEnv, loadConfig, logLevel, port } from './config';
+import { migrate, openDatabase, type Database } from './db';
+import { graphqlRoutes } from './graphql-http';
+import { createLogger, type Logger } from './logging';
+import { principalFromHeaders, type Principal } from './principal';
+import { displayUrl, healthRoutes, startHttpServer, type Route, type RunningServer } from './server';
+import { maskUnexpectedErrors } from './graphql-util';
+
+/** The config every subgraph shares; a subgraph with more settings extends it. */
+export function subgraphConfigSchema(name: string, defaultPort: number) {
+  return z
+    .object({
+      server: z
+        .object({
+          host: z.string().min(1).default('127.0.0.1'),
+          port: port.default(defaultPort),
+          bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+          drainMs: z.coerce.number().int().nonnegative().default(10_000),
+        })
+        .strict()
+        .default({}),
+      database: z
+        .object({
+          url: z.string().url().optional(),
+          schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default(name),
+          poolMax: z.coerce.number().int().positive().default(10),
+          dataDir: z.string().optional(),
+        })
+        .strict()
+        .default({}),
+      seed: booleanFromEnv.default(true),
+      logLevel: logLevel.default('info'),
+    })
+    .strict();
+}
+
+export type SubgraphConfig = z.infer<ReturnType<typeof subgraphConfigSchema>>;
+
+/** Env vars every subgraph reads; <NAME>_DATABASE_URL beats DATABASE_URL so one shell can run all three. */
+export function subgraphEnvBindings(name: string): Record<string, string> {
+  const prefix = name.toUpperCase();
+  return {
+    HOST: 'server.host',
+    PORT: 'server.port',
+    DATABASE_URL: 'database.url',
+    [`${prefix}_DATABASE_URL`]: 'database.url',
+    DB_POOL_MAX: 'database.poolMax',
+    SEED: 'seed',
+    LOG_LEVEL: 'logLevel',
+  };
+}
+
+export function loadSubgraphConfig<S extends z.ZodTypeAny>(
+  schema: S,
+  name: string,
+  overrides: Record<string, unknown> = {},
+  extraBindings: Record<string, string> = {},
+): z.infer<S> {
+  return loadConfig(schema, { bindings: { ...subgraphEnvBindings(name), ...extraBindings }, overrides });
+}
+
+/** Opens the subgraph's database, applies its migrations and, when configured, seeds demo data. */
+export async function openSubgraphDatabase(
+  config: SubgraphConfig,
+  packageDir: string,
+  seed: (db: Database) => Promise<void>,
+  logger: Logger,
+): Promise<Database> {
+  const db = await openDatabase({ ...config.database, logger });
+  try {
+    const applied = await migrate(db, join(packageDir, 'migrations'), config.database.schema);
+    if (applied.length) logger.info('migrations applied', { applied });
+    if (config.seed) await seed(db);
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface SubgraphContext<L> {
+  principal: Principal | null;
+  loaders: L;
+}
+
+export interface RunningSubgraph extends RunningServer {
+  readonly graphqlUrl: string;
+  readonly db: Database;
+}
+
+export interface SubgraphOptions<L> {
+  name: string;
+  packageDir: string;
+  config: SubgraphConfig;
+  logger: Logger;
+  db: Database;
+  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  /** Fresh loaders per request, so batching and caching never leak across callers. */
+  createLoaders: () => L;
+  routes?: Route[];
+}
+
+/** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
+export async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgraph> {
+  const { config, logger, db } = options;
+  const typeDefs = parse(readFileSync(join(options.packageDir, 'schema.graphql'), 'utf8'));
+  const apollo = new ApolloServer<SubgraphContext<L>>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(logger),
+    // Subgraphs are for the gateway, not people; inline traces only matter with Apollo Studio reporting.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  try {
+    const server = await startHttpServer({
+      host: config.server.host,
+      port: config.server.port,
+      logger,
+      drainMs: config.server.drainMs,
+      routes: [
+        ...graphqlRoutes(apollo, {
+          bodyLimitBytes: config.server.bodyLimitBytes,
+          context: async (req) => ({ principal: principalFromHeaders(req.headers), loaders: options.createLoaders() }),
+        }),
+        ...healthRoutes({ database: () => db.ping() }),
+        ...(options.routes ?? []),
+      ],
+    });
+    return {
+      url: server.url,
+      port: server.port,
+      graphqlUrl: `${server.url}/graphql`,
+      db,
+      async close() {
+        await server.close();
+        await apollo.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await apollo.stop();
+    throw err;
+  }
+}
+
+/** For a service's main.ts: start it, print where it listens, stop cleanly on SIGINT/SIGTERM. */
+export function runMain(name: string, start: () => Promise<{ url: string; close(): Promise<void> }>): void {
+  start().then(
+    (service) => {
+      process.stdout.write(`${name} ready at ${displayUrl(service.url)}/graphql\n`);
+      const stop = () => {
+        service.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (err: Error) => {
+      process.stderr.write(`${name} failed to start: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+export { createLogger };

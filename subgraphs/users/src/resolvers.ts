@@ -1,0 +1,24 @@
+import { DateTime, decodeCursor, pageSize, toPage, type SubgraphContext } from '@switchyard/service-kit';
+import type { UserLoaders } from './loaders';
+import type { UserStore } from './store';
+
+type Context = SubgraphContext<UserLoaders>;
+
+export function createUserResolvers(store: UserStore) {
+  return {
+    DateTime,
+    Query: {
+      me: (_: unknown, __: unknown, ctx: Context) => (ctx.principal ? ctx.loaders.userById.load(ctx.principal.userId) : null),
+      user: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.userById.load(args.id),
+      users: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
+        const first = pageSize(args.first);
+        const rows = await store.listUsers(first + 1, decodeCursor(args.after));
+        for (const row of rows) ctx.loaders.userById.prime(row.id, row);
+        return toPage(rows, first, (r) => r.id);
+      },
+    },
+    User: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.userById.load(ref.id),
+    },
+  };
+}
