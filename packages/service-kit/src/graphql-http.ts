@@ -6,7 +6,11 @@ import type { Route } from './server';
 export interface GraphQLRouteOptions<C extends BaseContext> {
   path?: string;
   bodyLimitBytes: number;
-  context: (req: IncomingMessage) => Promise<C>;
+  /**
+   * Builds the request's context before GraphQL execution starts; an HttpError thrown here (say, a bad
+   * token) becomes that HTTP response, without a "context creation failed" wrapper.
+   */
+  context: (req: IncomingMessage, res: ServerResponse) => Promise<C>;
 }
 
 /** Serves an ApolloServer over node:http (GET, POST and landing pages) with a bounded, validated body. */
@@ -22,9 +26,10 @@ export function graphqlRoutes<C extends BaseContext>(apollo: ApolloServer<C>, op
       const text = await readBody(req, options.bodyLimitBytes);
       body = (headers.get('content-type') ?? '').includes('json') ? parseJsonBody(text) : text;
     }
+    const contextValue = await options.context(req, res);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search: url.search, body },
-      context: () => options.context(req),
+      context: async () => contextValue,
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;

@@ -1,0 +1,24 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestContext } from '../context';
+import type { AdmissionConfig } from './config';
+import { enforceMaxDepth } from './depth-limit';
+
+/**
+ * The admission stage: checks run on the parsed, validated operation before the query planner sees it,
+ * so a refused operation costs no planning and no subgraph traffic.
+ */
+export function admissionPlugin(config: AdmissionConfig): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document }) {
+          if (!operation) return;
+          const fragments = Object.fromEntries(
+            document.definitions.flatMap((d) => (d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [])),
+          );
+          enforceMaxDepth(operation, fragments, config.maxDepth);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Route } from '@switchyard/service-kit';
+
+/** GraphiQL's UMD build and React come from npm packages, so the page works without internet access. */
+const ASSETS: Record<string, { file: () => string; type: string }> = {
+  'react.production.min.js': { file: () => packageFile('react', 'umd/react.production.min.js'), type: 'text/javascript' },
+  'react-dom.production.min.js': { file: () => packageFile('react-dom', 'umd/react-dom.production.min.js'), type: 'text/javascript' },
+  'graphiql.min.js': { file: () => packageFile('graphiql', 'graphiql.min.js'), type: 'text/javascript' },
+  'graphiql.min.css': { file: () => packageFile('graphiql', 'graphiql.min.css'), type: 'text/css' },
+};
+
+function packageFile(pkg: string, file: string): string {
+  return join(dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+const page = (graphqlPath: string) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Switchyard GraphiQL</title>
+<link rel="stylesheet" href="/graphiql/assets/graphiql.min.css">
+</head>
+<body style="margin:0">
+<div id="graphiql" style="height:100vh" data-endpoint="${graphqlPath}">Loading GraphiQL…</div>
+<script src="/graphiql/assets/react.production.min.js"></script>
+<script src="/graphiql/assets/react-dom.production.min.js"></script>
+<script src="/graphiql/assets/graphiql.min.js"></script>
+<script src="/graphiql/assets/boot.js"></script>
+</body>
+</html>
+`;
+
+// Kept out of the page so the Content-Security-Policy needs no 'unsafe-inline' for scripts.
+const BOOT = `(function () {
+  var root = document.getElementById('graphiql');
+  var url = new URL(root.dataset.endpoint, window.location.href).href;
+  ReactDOM.createRoot(root).render(
+    React.createElement(GraphiQL, { fetcher: GraphiQL.createFetcher({ url: url }), defaultEditorToolsVisibility: true })
+  );
+})();
+`;
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:";
+
+export function graphiqlRoutes(graphqlPath: string): Route[] {
+  const cache = new Map<string, Buffer>();
+  const html = page(graphqlPath);
+  return [
+    {
+      method: 'GET',
+      path: '/graphiql',
+      handle: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP });
+        res.end(html);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/graphiql/assets/boot.js',
+      handle: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+        res.end(BOOT);
+      },
+    },
+    ...Object.entries(ASSETS).map(
+      ([name, asset]): Route => ({
+        method: 'GET',
+        path: `/graphiql/assets/${name}`,
+        handle: (_req, res) => {
+          let body = cache.get(name);
+          if (!body) cache.set(name, (body = readFileSync(asset.file())));
+          res.writeHead(200, { 'content-type': `${asset.type}; charset=utf-8`, 'cache-control': 'public, max-age=86400' });
+          res.end(body);
+        },
+      }),
+    ),
+  ];
+}

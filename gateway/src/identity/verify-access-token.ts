@@ -1,0 +1,49 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { HttpError, type Principal } from '@switchyard/service-kit';
+import type { IdentityConfig } from './config';
+
+export type Authenticate = (headers: IncomingHttpHeaders) => Promise<Principal | null>;
+
+const unauthenticated = (message: string) => new HttpError(401, message, 'UNAUTHENTICATED');
+
+/**
+ * The identity stage: turns the Authorization header into a Principal. No header means anonymous (fields
+ * that need a user say so later); a header that is present but invalid is refused outright, so a client
+ * never silently runs as anonymous with a broken token.
+ */
+export function createAuthenticator(config: IdentityConfig): Authenticate {
+  const jwt = config.jwt;
+  const keys = jwt ? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 }) : undefined;
+
+  return async (headers) => {
+    const header = headers.authorization;
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
+    if (!jwt || !keys) throw unauthenticated('this gateway does not accept tokens: no JWT issuer is configured');
+    try {
+      const { payload } = await jwtVerify(match[1]!, keys, {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        algorithms: jwt.algorithms,
+        clockTolerance: jwt.clockToleranceSeconds,
+      });
+      if (!payload.sub) throw unauthenticated('access token has no subject (sub)');
+      return { userId: payload.sub, scopes: scopesOf(payload) };
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw unauthenticated('access token expired');
+      if (err instanceof joseErrors.JOSEError) throw unauthenticated(`invalid access token (${err.code})`);
+      // The key set could not be fetched: our fault, not the client's.
+      throw new HttpError(503, 'cannot verify access tokens right now', 'SERVICE_UNAVAILABLE');
+    }
+  };
+}
+
+/** OAuth scopes arrive as a space-separated `scope` string or an `scp` array, depending on the issuer. */
+function scopesOf(payload: Record<string, unknown>): string[] {
+  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
+  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
+  return [];
+}

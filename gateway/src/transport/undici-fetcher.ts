@@ -1,0 +1,60 @@
+import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { Agent, request } from 'undici';
+import type { TransportConfig } from './config';
+
+/** The fetch-like function Apollo's data sources call. */
+export type Fetcher = RemoteGraphQLDataSource['fetcher'];
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+type FetcherRequestInit = Parameters<Fetcher>[1];
+
+export interface SubgraphHttpClient {
+  fetcher: Fetcher;
+  close(): Promise<void>;
+}
+
+/**
+ * A fetcher for Apollo's RemoteGraphQLDataSource on undici's request API: pooled keep-alive connections
+ * per subgraph origin and a hard deadline per call. It replaces the default make-fetch-happen fetcher,
+ * whose per-request overhead was a third of the gateway's CPU on cross-subgraph queries.
+ */
+export function createSubgraphHttpClient(config: TransportConfig): SubgraphHttpClient {
+  const agent = new Agent({
+    connections: config.connectionsPerSubgraph,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    headersTimeout: config.timeoutMs,
+    bodyTimeout: config.timeoutMs,
+  });
+
+  const fetcher = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
+    const res = await request(url, {
+      method: (init?.method ?? 'GET') as 'POST',
+      headers: init?.headers as Record<string, string> | undefined,
+      body: init?.body as string | undefined,
+      dispatcher: agent,
+      signal: AbortSignal.timeout(config.timeoutMs),
+    });
+    const text = await res.body.text();
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = {
+      ok: res.statusCode >= 200 && res.statusCode < 300,
+      status: res.statusCode,
+      statusText: String(res.statusCode),
+      url,
+      redirected: false,
+      headers,
+      text: async () => text,
+      json: async () => JSON.parse(text) as unknown,
+      clone: () => response,
+      get bodyUsed() {
+        return true;
+      },
+      arrayBuffer: async () => new TextEncoder().encode(text).buffer,
+    };
+    return response as unknown as FetcherResponse;
+  };
+
+  return { fetcher, close: () => agent.close() };
+}

@@ -1,0 +1,74 @@
+import { Agent, errors, request } from 'undici';
+
+export interface ReservedLine {
+  productId: string;
+  quantity: number;
+  unitPriceCents: number;
+  currency: string;
+}
+
+/** The products service said no: the order cannot be placed as asked. */
+export class ReservationRefused extends Error {
+  constructor(
+    readonly code: 'OUT_OF_STOCK' | 'UNKNOWN_PRODUCT',
+    readonly productId: string,
+    readonly available: number | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The products service could not be reached or failed: nothing can be said about the reservation. */
+export class ProductsUnavailable extends Error {}
+
+export interface ProductsClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+/**
+ * Client for the products service's internal reservation API. Reserve and release are idempotent per
+ * order id on the products side, which is what makes a retry after a dropped connection safe.
+ */
+export function createProductsClient(options: ProductsClientOptions) {
+  const agent = new Agent({ keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+
+  async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await request(new URL(path, options.baseUrl), {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        return { status: res.statusCode, json: await res.body.json() };
+      } catch (err) {
+        const retryable = err instanceof errors.SocketError || (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+        if (retryable && attempt < 2) continue;
+        throw new ProductsUnavailable(`products service unreachable: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  return {
+    async reserve(orderId: string, items: { productId: string; quantity: number }[]): Promise<ReservedLine[]> {
+      const { status, json } = await post('/internal/reservations', { orderId, items });
+      if (status === 200) return json.lines as ReservedLine[];
+      if (status === 409 || status === 422) {
+        throw new ReservationRefused(json.error.code, json.error.productId, json.error.available, json.error.message);
+      }
+      throw new ProductsUnavailable(`products service answered ${status} to a reservation`);
+    },
+    async release(orderId: string): Promise<boolean> {
+      const { status, json } = await post('/internal/reservations/release', { orderId });
+      if (status !== 200) throw new ProductsUnavailable(`products service answered ${status} to a release`);
+      return json.released as boolean;
+    },
+    close: () => agent.close(),
+  };
+}
+
+export type ProductsClient = ReturnType<typeof createProductsClient>;

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { DateTime, badInput, decodeCursor, pageSize, toPage, type SubgraphContext } from '@switchyard/service-kit';
+import type { OrderLoaders } from './loaders';
+import { ProductsUnavailable, ReservationRefused, type ProductsClient } from './products-client';
+import type { OrderItemRow, OrderPosition, OrderRow, OrderStore } from './store';
+
+type Context = SubgraphContext<OrderLoaders>;
+
+const MAX_LINES = 50;
+const MAX_QUANTITY = 1000;
+
+const positionKey = (o: OrderRow) => `${o.createdAt.toISOString()}|${o.id}`;
+
+function decodePosition(cursor: string | null | undefined): OrderPosition | null {
+  const key = decodeCursor(cursor);
+  if (key === null) return null;
+  const split = key.indexOf('|');
+  const createdAt = new Date(key.slice(0, split));
+  if (split < 0 || Number.isNaN(createdAt.getTime())) throw badInput('after is not a valid cursor');
+  return { createdAt, id: key.slice(split + 1) };
+}
+
+function requireUser(ctx: Context): string {
+  if (!ctx.principal) throw new GraphQLError('sign in to manage orders', { extensions: { code: 'UNAUTHENTICATED' } });
+  return ctx.principal.userId;
+}
+
+/** Validates order lines and merges repeats of one product, so each product is reserved once. */
+export function normaliseLines(items: { productId: string; quantity: number }[]): { productId: string; quantity: number }[] {
+  if (items.length < 1 || items.length > MAX_LINES) throw badInput(`an order has between 1 and ${MAX_LINES} lines`);
+  const merged = new Map<string, number>();
+  for (const { productId, quantity } of items) {
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
+      throw badInput(`quantity must be between 1 and ${MAX_QUANTITY}`, { productId });
+    }
+    merged.set(productId, (merged.get(productId) ?? 0) + quantity);
+  }
+  for (const [productId, quantity] of merged) {
+    if (quantity > MAX_QUANTITY) throw badInput(`quantity must be between 1 and ${MAX_QUANTITY}`, { productId });
+  }
+  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+function refusalError(err: ReservationRefused): GraphQLError {
+  if (err.code === 'UNKNOWN_PRODUCT') return badInput(err.message, { productId: err.productId });
+  return new GraphQLError(err.message, {
+    extensions: { code: 'OUT_OF_STOCK', productId: err.productId, available: err.available },
+  });
+}
+
+const unavailable = () =>
+  new GraphQLError('orders are unavailable right now; nothing was charged or reserved, try again', {
+    extensions: { code: 'SERVICE_UNAVAILABLE' },
+  });
+
+export function createOrderResolvers(store: OrderStore, products: ProductsClient) {
+  /**
+   * Reserve first (products owns stock and prices), then record the order. If recording fails, the
+   * reservation is given back, so no stock is held by an order that does not exist.
+   */
+  async function placeOrder(userId: string, lines: { productId: string; quantity: number }[]): Promise<OrderRow> {
+    const orderId = `ord_${randomUUID()}`;
+    let reserved;
+    try {
+      reserved = await products.reserve(orderId, lines);
+    } catch (err) {
+      if (err instanceof ReservationRefused) throw refusalError(err);
+      // The reservation may have been taken before the failure: give it back (idempotent, harmless if not).
+      await products.release(orderId).catch(() => undefined);
+      if (err instanceof ProductsUnavailable) throw unavailable();
+      throw err;
+    }
+    const currencies = new Set(reserved.map((l) => l.currency));
+    try {
+      if (currencies.size !== 1) throw badInput('all products of an order must share one currency');
+      return await store.insertOrder(
+        {
+          id: orderId,
+          userId,
+          status: 'PLACED',
+          currency: reserved[0]!.currency,
+          totalCents: reserved.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
+        },
+        reserved.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })),
+      );
+    } catch (err) {
+      await products.release(orderId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  return {
+    DateTime,
+    Query: {
+      order: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.orderById.load(args.id),
+    },
+    Mutation: {
+      placeOrder: (_: unknown, args: { input: { items: { productId: string; quantity: number }[] } }, ctx: Context) =>
+        placeOrder(requireUser(ctx), normaliseLines(args.input.items)),
+      cancelOrder: async (_: unknown, args: { id: string }, ctx: Context) => {
+        const userId = requireUser(ctx);
+        const existing = await ctx.loaders.orderById.load(args.id);
+        // Someone else's order is reported exactly like a missing one, so ids cannot be probed.
+        if (!existing || existing.userId !== userId) {
+          throw new GraphQLError(`order ${args.id} not found`, { extensions: { code: 'NOT_FOUND' } });
+        }
+        try {
+          return (await store.cancelOrder(args.id, async () => void (await products.release(args.id))))!;
+        } catch (err) {
+          if (err instanceof ProductsUnavailable) throw unavailable();
+          throw err;
+        }
+      },
+    },
+    Order: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.orderById.load(ref.id),
+      user: (order: OrderRow) => ({ __typename: 'User', id: order.userId }),
+      items: (order: OrderRow, _: unknown, ctx: Context) => ctx.loaders.itemsByOrderId.load(order.id),
+    },
+    OrderItem: {
+      product: (item: OrderItemRow) => ({ __typename: 'Product', id: item.productId }),
+    },
+    User: {
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      orders: async (user: { id: string }, args: { first?: number | null; after?: string | null }, ctx: Context) => {
+        const first = pageSize(args.first, 10);
+        const rows = await ctx.loaders.ordersByUser.load({ userId: user.id, limit: first + 1, after: decodePosition(args.after) });
+        for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
+        return toPage(rows, first, positionKey);
+      },
+    },
+  };
+}
