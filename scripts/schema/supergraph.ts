@@ -4,9 +4,13 @@ import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import {
   findBreakingChanges,
+  getLocation,
   Kind,
   parse,
+  type ASTNode,
   type DocumentNode,
+  type Location,
+  type GraphQLError,
   type GraphQLSchema,
   type ObjectTypeDefinitionNode,
   type InterfaceTypeDefinitionNode,
@@ -42,15 +46,39 @@ export function composeSupergraph(subgraphs: SubgraphSource[]): CompositionOutco
     try {
       services.push({ name: s.name, url: s.url, typeDefs: parse(s.sdl) });
     } catch (err) {
-      errors.push(`[${s.name}] schema does not parse: ${(err as Error).message}`);
+      const at = (err as GraphQLError).locations?.[0];
+      errors.push(`[${s.name}] schema does not parse${at ? ` (line ${at.line}, column ${at.column})` : ''}: ${(err as Error).message}`);
     }
   }
   if (errors.length) return { ok: false, errors };
   const result = composeServices(services);
   if (result.errors) {
-    return { ok: false, errors: result.errors.map((e) => `[${e.extensions?.code ?? 'COMPOSITION_ERROR'}] ${e.message}`) };
+    return {
+      ok: false,
+      errors: result.errors.map((e) => {
+        const where = e.nodes?.map((node) => locate(services, node)).find(Boolean);
+        return `[${e.extensions?.code ?? 'COMPOSITION_ERROR'}]${where ? ` at ${where}` : ''} ${e.message}`;
+      }),
+    };
   }
   return { ok: true, supergraphSdl: result.supergraphSdl };
+}
+
+/** Names the subgraph, type and field (with line) that an error's AST node sits in, e.g. "products Product.sku (line 6)". */
+function locate(services: { name: string; typeDefs: DocumentNode }[], node: ASTNode): string | undefined {
+  const loc = node.loc;
+  if (!loc) return undefined;
+  const service = services.find((s) => s.typeDefs.loc?.source.body === loc.source.body);
+  if (!service) return undefined;
+  const within = (n: { loc?: Location }) => !!n.loc && n.loc.start <= loc.start && loc.end <= n.loc.end;
+  const line = getLocation(loc.source, loc.start).line;
+  for (const def of service.typeDefs.definitions) {
+    if (!within(def) || !('name' in def) || !def.name) continue;
+    const fields = ('fields' in def ? def.fields : undefined) as readonly { name: { value: string }; loc?: Location }[] | undefined;
+    const field = fields?.find(within);
+    return `subgraph ${service.name}, ${def.name.value}${field ? `.${field.name.value}` : ''} (line ${line})`;
+  }
+  return `subgraph ${service.name} (line ${line})`;
 }
 
 /** The schema clients see: the supergraph minus federation machinery and @inaccessible elements. */
