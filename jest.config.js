@@ -1,10 +1,14 @@
-/** Unit tests live beside the code (*.test.ts); integration scenarios on real servers live in tests/. */
+/**
+ * Unit tests live beside the code (*.test.ts); integration scenarios on real servers live in tests/.
+ * npm test runs jest with --experimental-vm-modules because PGlite loads its parts with dynamic import().
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/gateway', '<rootDir>/scripts', '<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   // Workspace packages export their TypeScript sources under the "source" condition.
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'require', 'default'] },
+  setupFiles: ['<rootDir>/tests/support/env.ts'],
   testTimeout: 60000,
 };
