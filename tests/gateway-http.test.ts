@@ -1,0 +1,134 @@
+import { startGateway, type RunningGateway } from '../gateway/src/main';
+import { startPlatform, type Platform } from './support/platform';
+
+describe('the gateway at the HTTP edge', () => {
+  let platform: Platform;
+  let url: string;
+  beforeAll(async () => {
+    platform = await startPlatform('pglite', { 'admission.maxDepth': 8, 'http.bodyLimitBytes': 20_000 });
+    url = platform.gateway.graphqlUrl;
+  });
+  afterAll(() => platform?.close());
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('answers /healthz and /readyz with JSON naming every subgraph it checked', async () => {
+    const health = await fetch(`${platform.gateway.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${platform.gateway.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = await ready.json();
+    expect(Object.keys(body.checks).sort()).toEqual(['subgraph:orders', 'subgraph:products', 'subgraph:users', 'supergraph']);
+  });
+
+  it('malformed JSON gets 400 with a GraphQL-shaped error and no stack trace', async () => {
+    const res = await post('{"query": "{ me { id }');
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0].message).toMatch(/malformed JSON/);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('an oversized body gets 413 before it is parsed', async () => {
+    const res = await post(JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(30_000) } }));
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('a bad or expired token gets 401 UNAUTHENTICATED instead of running anonymously', async () => {
+    const garbage = await post('{"query":"{ me { id } }"}', { authorization: 'Bearer not-a-jwt' });
+    expect(garbage.status).toBe(401);
+    expect((await garbage.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const expired = await platform.issuer.issue('usr_001', { expiresIn: '-5m' });
+    const late = await post('{"query":"{ me { id } }"}', { authorization: `Bearer ${expired}` });
+    expect(late.status).toBe(401);
+    expect((await late.json()).errors[0].message).toMatch(/expired/);
+  });
+
+  it('refuses a simple GET that a browser could send cross-site (CSRF) but serves it with a preflight header', async () => {
+    const query = encodeURIComponent('{ products(first: 1) { edges { node { id } } } }');
+    const simple = await fetch(`${url}?query=${query}`);
+    expect(simple.status).toBe(400);
+    const preflighted = await fetch(`${url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(preflighted.status).toBe(200);
+  });
+
+  it('allows listed browser origins (Apollo Studio) and no others', async () => {
+    const preflight = (origin: string) =>
+      fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const studio = await preflight('https://studio.apollographql.com');
+    expect(studio.headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
+    expect(studio.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const evil = await preflight('https://evil.example');
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('rejects an operation deeper than the admission limit before any subgraph is called', async () => {
+    const before = platform.db.users.stats.statements + platform.db.orders.stats.statements;
+    const res = await post(
+      JSON.stringify({ query: '{ users(first: 1) { edges { node { orders(first: 1) { edges { node { user { orders(first: 1) { edges { node { id } } } } } } } } } } }' }),
+    );
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'OPERATION_TOO_DEEP', maxDepth: 8 });
+    expect(platform.db.users.stats.statements + platform.db.orders.stats.statements).toBe(before);
+  });
+
+  it('echoes a sane x-request-id and makes one up otherwise', async () => {
+    const given = await post('{"query":"{ __typename }"}', { 'x-request-id': 'trace-me-123' });
+    expect(given.headers.get('x-request-id')).toBe('trace-me-123');
+    const made = await post('{"query":"{ __typename }"}', { 'x-request-id': 'bad id with spaces' });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('shows Apollo Sandbox to a browser that opens /graphql', async () => {
+    const res = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/embeddable-sandbox|sandbox/i);
+  });
+});
+
+describe('the gateway when a subgraph is down', () => {
+  let platform: Platform;
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    platform = await startPlatform('pglite');
+    // A second gateway on the same subgraphs, except that orders points at a port nobody listens on.
+    gateway = await startGateway({
+      'http.port': 0,
+      logLevel: 'silent',
+      'execution.subgraphUrls': {
+        users: platform.gateway.subgraphs.find((s) => s.name === 'users')!.url,
+        products: platform.gateway.subgraphs.find((s) => s.name === 'products')!.url,
+        orders: 'http://127.0.0.1:9/graphql',
+      },
+      'transport.timeoutMs': 2000,
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await platform?.close();
+  });
+
+  it('reports not ready, naming the failing subgraph', async () => {
+    const res = await fetch(`${gateway.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.checks['subgraph:orders'].status).toBe('failing');
+    expect(body.checks['subgraph:users'].status).toBe('ok');
+  });
+
+  it('still answers the parts of a query that other subgraphs serve, with an error for the rest', async () => {
+    const res = await fetch(gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ user(id: "usr_001") { name orders(first: 1) { edges { node { id } } } } products(first: 1) { edges { node { id } } } }' }),
+    });
+    const body = await res.json();
+    expect(body.data.products.edges).toHaveLength(1);
+    expect(body.errors.length).toBeGreaterThan(0);
+    expect(JSON.stringify(body.errors)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+});
