@@ -11,4 +11,6 @@ module.exports = {
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'require', 'default'] },
   setupFiles: ['<rootDir>/tests/support/env.ts'],
   testTimeout: 60000,
+  // Keep-alive sockets of fetch() and Apollo's standalone test servers can outlive a suite by seconds; never let CI hang on them.
+  forceExit: true,
 };

@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { composeSupergraph } from '../scripts/schema/supergraph';
+import { freePort, npmRun, spawnService } from './support/processes';
+
+/** A subgraph that has nothing to do with Switchyard's own domain. */
+const INVENTORY_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+  type Warehouse @key(fields: "code") { code: ID! city: String! }
+  type Query { warehouses: [Warehouse!]! }
+`;
+
+describe('npm run start:gateway on someone else’s supergraph', () => {
+  let inventory: ApolloServer;
+  let supergraphPath: string;
+  beforeAll(async () => {
+    inventory = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs: parse(INVENTORY_SDL),
+        resolvers: { Query: { warehouses: () => [{ code: 'AMS1', city: 'Amsterdam' }, { code: 'BER2', city: 'Berlin' }] } },
+      }),
+    });
+    const { url } = await startStandaloneServer(inventory, { listen: { port: 0, host: '127.0.0.1' } });
+    const composed = composeSupergraph([{ name: 'inventory', url, sdl: INVENTORY_SDL }]);
+    if (!composed.ok) throw new Error(composed.errors.join('\n'));
+    supergraphPath = join(mkdtempSync(join(tmpdir(), 'switchyard-')), 'supergraph.graphql');
+    writeFileSync(supergraphPath, composed.supergraphSdl);
+  });
+  afterAll(() => inventory?.stop());
+
+  it('serves that supergraph on the given PORT', async () => {
+    const port = await freePort();
+    const gateway = npmRun('start:gateway', { SUPERGRAPH_PATH: supergraphPath, PORT: String(port), LOG_LEVEL: 'warn' });
+    try {
+      await gateway.waitFor(/gateway ready at http:\/\/localhost:\d+\/graphql/);
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ warehouses { code city } }' }),
+      });
+      expect(await res.json()).toEqual({
+        data: { warehouses: [{ code: 'AMS1', city: 'Amsterdam' }, { code: 'BER2', city: 'Berlin' }] },
+      });
+    } finally {
+      gateway.child.kill('SIGTERM');
+      await gateway.exited;
+    }
+  });
+
+  it('drains and exits 0 on SIGTERM, as Kubernetes stops a pod', async () => {
+    // The process npm would run, started directly so that the signal reaches it and its exit code reaches us.
+    const gateway = spawnService('gateway/src/main.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: '0', LOG_LEVEL: 'warn' });
+    await gateway.waitFor(/gateway ready at/);
+    gateway.child.kill('SIGTERM');
+    const { code, stderr } = await gateway.exited;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /http\.port \(from env PORT\)/],
+    [{ SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql' }, /supergraphPath: cannot read \/nonexistent/],
+    [{ JWT_JWKS_URL: 'not a url' }, /identity\.jwt\.jwksUrl \(from env JWT_JWKS_URL\)/],
+  ])('refuses to start with bad config %p, naming the key', async (env, message) => {
+    const gateway = npmRun('start:gateway', { SUPERGRAPH_PATH: supergraphPath, PORT: '0', ...env });
+    const { code, stderr } = await gateway.exited;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});

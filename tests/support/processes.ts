@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export interface WatchedProcess {
+  child: ChildProcess;
+  /** Resolves with stdout once `pattern` appears in it; rejects if the process exits first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code and all output once the process ends. */
+  exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** Runs `npm run <script>` as a user would, with the given environment added. */
+export function npmRun(script: string, env: Record<string, string>): WatchedProcess {
+  return watch(spawn('npm', ['run', '--silent', script], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. */
+export function spawnService(entry: string, env: Record<string, string>): WatchedProcess {
+  const tsx = resolve(repoRoot, 'node_modules', '.bin', 'tsx');
+  return watch(spawn(tsx, ['--conditions=source', entry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function watch(child: ChildProcess): WatchedProcess {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) =>
+    child.on('exit', (code) => r({ code, stdout, stderr })),
+  );
+  return {
+    child,
+    exited,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolvePromise, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stderr: ${stderr}`)), timeoutMs);
+        const check = () => {
+          if (pattern.test(stdout)) {
+            clearTimeout(timer);
+            resolvePromise(stdout);
+          }
+        };
+        child.stdout!.on('data', check);
+        void exited.then(({ code }) => {
+          clearTimeout(timer);
+          reject(new Error(`exited with ${code} before ${pattern}; stderr: ${stderr}`));
+        });
+        check();
+      });
+    },
+  };
+}
