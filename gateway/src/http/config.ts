@@ -1,4 +1,4 @@
-import { port } from '@switchyard/service-kit';
+import { booleanFromEnv, port } from '@switchyard/service-kit';
 import { z } from 'zod';
 
 /** Env vars carry lists as comma-separated strings. */
@@ -25,8 +25,8 @@ export const httpConfigSchema = z
     /** What a browser sees at GET /graphql: Apollo Sandbox (needs internet) or nothing. */
     landingPage: z.enum(['sandbox', 'none']).default('sandbox'),
     /** Self-contained GraphiQL at /graphiql, served from npm assets with no internet needed. */
-    graphiql: z.boolean().default(true),
-    introspection: z.boolean().default(true),
+    graphiql: booleanFromEnv.default(true),
+    introspection: booleanFromEnv.default(true),
   })
   .strict()
   .default({});
