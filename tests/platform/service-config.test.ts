@@ -1,0 +1,53 @@
+import { loadGatewayConfig } from '../../gateway/src/config';
+import { subgraphConfigSchema, loadConfig, subgraphEnvBindings } from '@switchyard/service-kit';
+import { describeIfKubectl, overlays, render, type K8sObject } from './helpers';
+
+/** The env a container gets from its ConfigMaps (secrets are stood in for by a valid-looking URL). */
+function containerEnv(objects: K8sObject[], deployment: K8sObject): Record<string, string> {
+  const env: Record<string, string> = {};
+  const container = deployment.spec.template.spec.containers[0];
+  for (const source of container.envFrom ?? []) {
+    const name = source.configMapRef?.name;
+    const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+    if (name && !map) throw new Error(`${deployment.metadata.name} reads ConfigMap ${name}, which the overlay does not render`);
+    Object.assign(env, map?.data ?? {});
+  }
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) env[entry.name] = entry.value;
+    else if (entry.valueFrom?.secretKeyRef) env[entry.name] = entry.name.endsWith('REDIS_URL') ? 'rediss://redis.internal:6379' : 'postgres://app:secret@db.internal:5432/switchyard';
+  }
+  return env;
+}
+
+describeIfKubectl('the config each overlay gives a service is config that service accepts', () => {
+  describe.each(overlays)('%s', (overlay) => {
+    const objects = render(overlay);
+    const deployment = (name: string) => {
+      const found = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+      if (!found) throw new Error(`no ${name} Deployment in ${overlay}`);
+      return found;
+    };
+
+    it('the gateway validates its config and listens where the Service sends traffic', () => {
+      const env = containerEnv(objects, deployment('gateway'));
+      const config = loadGatewayConfig({}, env);
+      expect(config.http.host).toBe('0.0.0.0');
+      expect(config.http.port).toBe(4000);
+      expect(Object.keys(config.execution.subgraphUrls).sort()).toEqual(['orders', 'products', 'users']);
+      expect(config.identity.jwt?.jwksUrl).toMatch(/^https:\/\//);
+    });
+
+    it.each([
+      ['users', 4001],
+      ['products', 4002],
+      ['orders', 4003],
+    ])('%s validates its config, uses PostgreSQL and does not seed demo data', (name, port) => {
+      const env = containerEnv(objects, deployment(name));
+      const schema = subgraphConfigSchema(name, port).passthrough();
+      const config = loadConfig(schema, { env, bindings: { ...subgraphEnvBindings(name), PRODUCTS_INTERNAL_URL: 'products.internalUrl' } });
+      expect(config.server.port).toBe(port);
+      expect(config.database.url).toMatch(/^postgres/);
+      if (overlay !== 'dev') expect(config.seed).toBe(false);
+    });
+  });
+});
