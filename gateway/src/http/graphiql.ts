@@ -35,9 +35,11 @@ const page = (graphqlPath: string) => `<!doctype html>
 const BOOT = `(function () {
   var root = document.getElementById('graphiql');
   var url = new URL(root.dataset.endpoint, window.location.href).href;
-  ReactDOM.createRoot(root).render(
-    React.createElement(GraphiQL, { fetcher: GraphiQL.createFetcher({ url: url }), defaultEditorToolsVisibility: true })
-  );
+  // ?query=... opens GraphiQL on that operation, so a query can be shared as a link.
+  var shared = new URLSearchParams(window.location.search).get('query');
+  var props = { fetcher: GraphiQL.createFetcher({ url: url }), defaultEditorToolsVisibility: true };
+  if (shared) props.query = shared;
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
 })();
 `;
 
