@@ -7,10 +7,10 @@
  * The base ref defaults to $SCHEMA_CHECK_BASE, else the merge-base with origin/main or main.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeSupergraph, findClientBreakingChanges, readSupergraphConfig } from './schema/supergraph';
+import { checkSchemas } from './schema/check';
 
 const root = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -49,33 +49,11 @@ function baseSupergraph(): { label: string; sdl: string } | undefined {
   }
 }
 
-const problems: string[] = [];
-const outcome = composeSupergraph(readSupergraphConfig(args.config!));
-if (!outcome.ok) {
-  problems.push(`Composition failed (${outcome.errors.length} error${outcome.errors.length > 1 ? 's' : ''}):`);
-  problems.push(...outcome.errors.map((e) => `  - ${e}`));
-} else {
-  const committed = existsSync(args.supergraph!) ? readFileSync(args.supergraph!, 'utf8') : '';
-  if (committed !== outcome.supergraphSdl) {
-    problems.push(`${relative(root, args.supergraph!)} is stale: it is not what the subgraph schemas compose to. Run \`npm run compose\` and commit it.`);
-  }
-  const base = baseSupergraph();
-  if (base) {
-    const breaking = findClientBreakingChanges(base.sdl, outcome.supergraphSdl);
-    if (breaking.length) {
-      problems.push(`${breaking.length} change${breaking.length > 1 ? 's' : ''} would break existing clients (against ${base.label}):`);
-      for (const change of breaking) {
-        const owner = change.subgraphs.length ? `subgraph ${change.subgraphs.join(', ')}` : 'supergraph';
-        problems.push(`  - [${owner}] ${change.coordinate}: ${change.description}`);
-      }
-    }
-  } else {
-    process.stdout.write('schema check: no base supergraph found, skipping the breaking-change comparison\n');
-  }
-}
-
-if (problems.length) {
-  process.stderr.write(`schema check FAILED\n${problems.join('\n')}\n`);
+const base = baseSupergraph();
+if (!base) process.stdout.write('schema check: no base supergraph found, skipping the breaking-change comparison\n');
+const report = checkSchemas({ configPath: args.config!, supergraphPath: args.supergraph!, base });
+if (!report.ok) {
+  process.stderr.write(`schema check FAILED\n${report.problems.join('\n')}\n`);
   process.exit(1);
 }
 process.stdout.write('schema check passed: subgraphs compose, the committed supergraph is current, no breaking changes\n');

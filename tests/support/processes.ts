@@ -20,9 +20,9 @@ export interface WatchedProcess {
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** Runs `npm run <script>` as a user would, with the given environment added. */
-export function npmRun(script: string, env: Record<string, string>): WatchedProcess {
-  return watch(spawn('npm', ['run', '--silent', script], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+/** Runs `npm run <script> -- <args>` as a user would, with the given environment added. */
+export function npmRun(script: string, env: Record<string, string>, args: string[] = []): WatchedProcess {
+  return watch(spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. */
