@@ -48,6 +48,11 @@ describe('the gateway at the HTTP edge', () => {
     expect((await late.json()).errors[0].message).toMatch(/expired/);
   });
 
+  it('ignores a client that claims to be a user through the internal principal header', async () => {
+    const res = await post('{"query":"{ me { id } }"}', { 'x-switchyard-user-id': 'usr_005', 'x-switchyard-scopes': 'admin' });
+    expect(await res.json()).toEqual({ data: { me: null } });
+  });
+
   it('refuses a simple GET that a browser could send cross-site (CSRF) but serves it with a preflight header', async () => {
     const query = encodeURIComponent('{ products(first: 1) { edges { node { id } } } }');
     const simple = await fetch(`${url}?query=${query}`);
