@@ -47,7 +47,7 @@ describe('npm run start:gateway on someone else’s supergraph', () => {
         data: { warehouses: [{ code: 'AMS1', city: 'Amsterdam' }, { code: 'BER2', city: 'Berlin' }] },
       });
     } finally {
-      gateway.child.kill('SIGTERM');
+      gateway.signal('SIGTERM');
       await gateway.exited;
     }
   });
@@ -56,7 +56,7 @@ describe('npm run start:gateway on someone else’s supergraph', () => {
     // The process npm would run, started directly so that the signal reaches it and its exit code reaches us.
     const gateway = spawnService('gateway/src/main.ts', { SUPERGRAPH_PATH: supergraphPath, PORT: '0', LOG_LEVEL: 'warn' });
     await gateway.waitFor(/gateway ready at/);
-    gateway.child.kill('SIGTERM');
+    gateway.signal('SIGTERM');
     const { code, stderr } = await gateway.exited;
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -31,6 +31,8 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     csrfPrevention: true,
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     plugins: [
       admissionPlugin(config.admission),

@@ -14,6 +14,8 @@ export async function freePort(): Promise<number> {
 
 export interface WatchedProcess {
   child: ChildProcess;
+  /** Signals the whole process group (npm, tsx and the service), as Ctrl-C in a terminal does. */
+  signal(signal: NodeJS.Signals): void;
   /** Resolves with stdout once `pattern` appears in it; rejects if the process exits first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code and all output once the process ends. */
@@ -22,13 +24,20 @@ export interface WatchedProcess {
 
 /** Runs `npm run <script> -- <args>` as a user would, with the given environment added. */
 export function npmRun(script: string, env: Record<string, string>, args: string[] = []): WatchedProcess {
-  return watch(spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return watch(spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], spawnOptions(env)));
 }
 
 /** Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. */
 export function spawnService(entry: string, env: Record<string, string>): WatchedProcess {
   const tsx = resolve(repoRoot, 'node_modules', '.bin', 'tsx');
-  return watch(spawn(tsx, ['--conditions=source', entry], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return watch(spawn(tsx, ['--conditions=source', entry], spawnOptions(env)));
+}
+
+/** A user's shell, not jest's: no NODE_ENV=test (which changes library behaviour), own process group. */
+function spawnOptions(env: Record<string, string>) {
+  const base = { ...process.env };
+  delete base.NODE_ENV;
+  return { cwd: repoRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true };
 }
 
 function watch(child: ChildProcess): WatchedProcess {
@@ -42,6 +51,13 @@ function watch(child: ChildProcess): WatchedProcess {
   return {
     child,
     exited,
+    signal(signal) {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    },
     waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolvePromise, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stderr: ${stderr}`)), timeoutMs);

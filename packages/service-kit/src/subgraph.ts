@@ -115,6 +115,8 @@ export async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<Runni
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
+    // runMain owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     // Subgraphs are for the gateway, not people; inline traces only matter with Apollo Studio reporting.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
