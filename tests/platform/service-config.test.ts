@@ -1,5 +1,8 @@
 import { loadGatewayConfig } from '../../gateway/src/config';
-import { subgraphConfigSchema, loadConfig, subgraphEnvBindings } from '@switchyard/service-kit';
+import { loadConfig, subgraphEnvBindings, type SubgraphDefinition } from '@switchyard/service-kit';
+import { ordersSubgraph } from '../../subgraphs/orders/src/main';
+import { productsSubgraph } from '../../subgraphs/products/src/main';
+import { usersSubgraph } from '../../subgraphs/users/src/main';
 import { describeIfKubectl, overlays, render, type K8sObject } from './helpers';
 
 /** The env a container gets from its ConfigMaps (secrets are stood in for by a valid-looking URL). */
@@ -38,13 +41,12 @@ describeIfKubectl('the config each overlay gives a service is config that servic
     });
 
     it.each([
-      ['users', 4001],
-      ['products', 4002],
-      ['orders', 4003],
-    ])('%s validates its config, uses PostgreSQL and does not seed demo data', (name, port) => {
-      const env = containerEnv(objects, deployment(name));
-      const schema = subgraphConfigSchema(name, port).passthrough();
-      const config = loadConfig(schema, { env, bindings: { ...subgraphEnvBindings(name), PRODUCTS_INTERNAL_URL: 'products.internalUrl' } });
+      { subgraph: usersSubgraph as SubgraphDefinition<any, unknown>, port: 4001 },
+      { subgraph: productsSubgraph as SubgraphDefinition<any, unknown>, port: 4002 },
+      { subgraph: ordersSubgraph as SubgraphDefinition<any, unknown>, port: 4003 },
+    ])('$subgraph.name validates its config, uses PostgreSQL and does not seed demo data', ({ subgraph, port }) => {
+      const env = containerEnv(objects, deployment(subgraph.name));
+      const config = loadConfig(subgraph.configSchema, { env, bindings: { ...subgraphEnvBindings(subgraph.name), ...subgraph.envBindings } });
       expect(config.server.port).toBe(port);
       expect(config.database.url).toMatch(/^postgres/);
       if (overlay !== 'dev') expect(config.seed).toBe(false);

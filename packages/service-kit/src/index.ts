@@ -3,6 +3,7 @@ export * from './db';
 export * from './graphql-http';
 export * from './graphql-util';
 export * from './http';
+export * from './loaders';
 export * from './logging';
 export * from './principal';
 export * from './server';

@@ -154,6 +154,52 @@ export async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<Runni
   }
 }
 
+/** What a subgraph plugs into the shared start-up: its SQL-backed parts, built once the database is open. */
+export interface SubgraphParts<L> {
+  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  createLoaders: () => L;
+  routes?: Route[];
+  /** Clients or pools the parts own, closed after the server stops. */
+  close?: () => Promise<void>;
+}
+
+export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
+  name: string;
+  /** The subgraph's folder: schema.graphql and migrations/ live there. */
+  packageDir: string;
+  configSchema: S;
+  /** Env vars beyond the ones every subgraph reads, mapped to config keys. */
+  envBindings?: Record<string, string>;
+  seed: (db: Database) => Promise<void>;
+  wire: (db: Database, config: z.infer<S>) => SubgraphParts<L>;
+}
+
+/** Config, logger, database (migrated, seeded), then the server: the start-up every subgraph shares. */
+export async function startSubgraph<S extends z.ZodTypeAny, L>(
+  definition: SubgraphDefinition<S, L>,
+  overrides: Record<string, unknown> = {},
+): Promise<RunningSubgraph> {
+  const config = loadSubgraphConfig(definition.configSchema, definition.name, overrides, definition.envBindings) as SubgraphConfig &
+    z.infer<S>;
+  const logger = createLogger(definition.name, config.logLevel);
+  const db = await openSubgraphDatabase(config, definition.packageDir, definition.seed, logger);
+  const parts = definition.wire(db, config);
+  const subgraph = await runSubgraph({ name: definition.name, packageDir: definition.packageDir, config, logger, db, ...parts }).catch(
+    async (err) => {
+      await parts.close?.();
+      await db.close();
+      throw err;
+    },
+  );
+  return {
+    ...subgraph,
+    async close() {
+      await subgraph.close();
+      await parts.close?.();
+    },
+  };
+}
+
 /** For a service's main.ts: start it, print where it listens, stop cleanly on SIGINT/SIGTERM. */
 export function runMain(name: string, start: () => Promise<{ url: string; close(): Promise<void> }>): void {
   start().then(

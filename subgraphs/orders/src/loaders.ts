@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { loaderById } from '@switchyard/service-kit';
 import type { OrderItemRow, OrderPosition, OrderRow, OrderStore } from './store';
 
 export interface UserOrdersKey {
@@ -11,10 +12,7 @@ const groupKey = (k: UserOrdersKey) => `${k.limit}|${k.after?.createdAt.toISOStr
 
 export function createOrderLoaders(store: OrderStore) {
   return {
-    orderById: new DataLoader<string, OrderRow | null>(async (ids) => {
-      const byId = new Map((await store.ordersByIds(ids)).map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+    orderById: loaderById(store.ordersByIds),
     itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (ids) => {
       const byOrder = new Map<string, OrderItemRow[]>(ids.map((id) => [id, []]));
       for (const item of await store.itemsByOrderIds(ids)) byOrder.get(item.orderId)?.push(item);

@@ -1,24 +1,16 @@
 import { join } from 'node:path';
-import {
-  createLogger,
-  loadSubgraphConfig,
-  openSubgraphDatabase,
-  runMain,
-  runSubgraph,
-  subgraphConfigSchema,
-  type RunningSubgraph,
-} from '@switchyard/service-kit';
+import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition } from '@switchyard/service-kit';
 import { z } from 'zod';
-import { createOrderLoaders } from './loaders';
+import { createOrderLoaders, type OrderLoaders } from './loaders';
 import { createProductsClient } from './products-client';
 import { createOrderResolvers } from './resolvers';
 import { seedOrders } from './seed';
 import { createOrderStore } from './store';
 
-const packageDir = join(__dirname, '..');
-const configSchema = subgraphConfigSchema('orders', 4003).extend({
+export const ordersConfigSchema = subgraphConfigSchema('orders', 4003).extend({
   products: z
     .object({
+      /** Base URL of the products service's internal reservation API. */
       internalUrl: z.string().url().default('http://127.0.0.1:4002'),
       timeoutMs: z.coerce.number().int().positive().default(5000),
     })
@@ -26,28 +18,23 @@ const configSchema = subgraphConfigSchema('orders', 4003).extend({
     .default({}),
 });
 
-export async function startOrders(overrides: Record<string, unknown> = {}): Promise<RunningSubgraph> {
-  const config = loadSubgraphConfig(configSchema, 'orders', overrides, { PRODUCTS_INTERNAL_URL: 'products.internalUrl' });
-  const logger = createLogger('orders', config.logLevel);
-  const db = await openSubgraphDatabase(config, packageDir, seedOrders, logger);
-  const store = createOrderStore(db);
-  const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
-  const subgraph = await runSubgraph({
-    name: 'orders',
-    packageDir,
-    config,
-    logger,
-    db,
-    resolvers: createOrderResolvers(store, products),
-    createLoaders: () => createOrderLoaders(store),
-  });
-  return {
-    ...subgraph,
-    async close() {
-      await subgraph.close();
-      await products.close();
-    },
-  };
-}
+export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, OrderLoaders> = {
+  name: 'orders',
+  packageDir: join(__dirname, '..'),
+  configSchema: ordersConfigSchema,
+  envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl' },
+  seed: seedOrders,
+  wire(db, config) {
+    const store = createOrderStore(db);
+    const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
+    return {
+      resolvers: createOrderResolvers(store, products),
+      createLoaders: () => createOrderLoaders(store),
+      close: () => products.close(),
+    };
+  },
+};
+
+export const startOrders = (overrides: Record<string, unknown> = {}) => startSubgraph(ordersSubgraph, overrides);
 
 if (require.main === module) runMain('orders', () => startOrders());

@@ -1,14 +1,8 @@
-import DataLoader from 'dataloader';
-import type { UserRow, UserStore } from './store';
+import { loaderById } from '@switchyard/service-kit';
+import type { UserStore } from './store';
 
 export function createUserLoaders(store: UserStore) {
-  return {
-    userById: new DataLoader<string, UserRow | null>(async (ids) => {
-      const rows = await store.usersByIds(ids);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
-  };
+  return { userById: loaderById(store.usersByIds) };
 }
 
 export type UserLoaders = ReturnType<typeof createUserLoaders>;
