@@ -33,6 +33,13 @@ export interface DatabaseOptions {
 
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_TX_ATTEMPTS = 4;
+/** Server shut down, restarting, or the socket died: the statement did not run to completion. */
+const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
+function isConnectionLost(err: unknown): boolean {
+  const { code, message } = err as { code?: string; message?: string };
+  return (!!code && CONNECTION_LOST.has(code)) || /Connection terminated|terminating connection/i.test(message ?? '');
+}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`);
@@ -44,6 +51,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connectionString: url,
     max: options.poolMax ?? 10,
     options: `-c search_path=${options.schema}`,
+    // Names the service in pg_stat_activity, so operators (and tests) can tell whose connections are whose.
+    application_name: `switchyard:${options.schema}`,
     connectionTimeoutMillis: 5000,
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
@@ -66,18 +75,29 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        let committing = false;
+        let broken: Error | undefined;
+        // A checked-out client whose server connection dies emits 'error'; unheard, that would crash the process.
+        const onLost = (err: Error) => (broken = err);
+        client.on('error', onLost);
         try {
           await client.query('BEGIN');
           const result = await fn(wrap(client));
+          committing = true;
           await client.query('COMMIT');
           return result;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          if (isConnectionLost(err)) broken = err as Error;
+          else await client.query('ROLLBACK').catch(() => undefined);
           const code = (err as { code?: string }).code;
-          if (code && RETRYABLE.has(code) && attempt < MAX_TX_ATTEMPTS) continue;
+          const retry = (code && RETRYABLE.has(code)) || (broken && !committing);
+          // A lost connection before COMMIT means the server rolled the transaction back: safe to run again.
+          // Lost during COMMIT, the outcome is unknown, so the error goes to the caller.
+          if (retry && attempt < MAX_TX_ATTEMPTS) continue;
           throw err;
         } finally {
-          client.release();
+          client.off('error', onLost);
+          client.release(broken);
         }
       }
     },
