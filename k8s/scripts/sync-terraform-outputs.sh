@@ -8,11 +8,11 @@ set -euo pipefail
 
 env="${1:?usage: $0 <staging|prod>}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-tf_dir="${root}/terraform/environments/${env}"
+env_dir="${root}/terraform/environments/${env}"
 out="${root}/k8s/kustomize/overlays/${env}/terraform-outputs.yaml"
 
-[[ -d "${tf_dir}" ]] || {
-  echo "no terraform root ${tf_dir}" >&2
+[[ -f "${env_dir}/backend.hcl" ]] || {
+  echo "no terraform environment ${env_dir}" >&2
   exit 1
 }
 [[ -f "${out}" ]] || {
@@ -20,7 +20,21 @@ out="${root}/k8s/kustomize/overlays/${env}/terraform-outputs.yaml"
   exit 1
 }
 
-terraform -chdir="${tf_dir}" output -json | jq '{
+# One root (terraform/platform) serves every environment; each environment's
+# initialised working directory (its backend) is its own TF_DATA_DIR.
+export TF_DATA_DIR="${env_dir}/.terraform"
+[[ -d "${TF_DATA_DIR}" ]] || {
+  echo "${env} is not initialised: run terraform init for it first (docs/deploy.md)" >&2
+  exit 1
+}
+
+outputs="$(terraform -chdir="${root}/terraform/platform" output -json)"
+jq -e --arg env "${env}" '.environment.value == $env' <<<"${outputs}" >/dev/null || {
+  echo "the state in ${TF_DATA_DIR} is not ${env}'s (or predates the environment output: apply first)" >&2
+  exit 1
+}
+
+jq '{
   apiVersion: "switchyard.example.com/v1",
   kind: "TerraformOutputs",
   metadata: {
@@ -33,5 +47,5 @@ terraform -chdir="${tf_dir}" output -json | jq '{
     rds_endpoint: .rds_endpoint.value,
     redis_endpoint: .redis_endpoint.value
   }
-}' >"${out}"
+}' <<<"${outputs}" >"${out}"
 echo "wrote ${out}"

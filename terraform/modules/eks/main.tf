@@ -91,44 +91,29 @@ resource "aws_vpc_security_group_ingress_rule" "node_self" {
   referenced_security_group_id = aws_security_group.node.id
 }
 
-resource "aws_vpc_security_group_ingress_rule" "node_kubelet" {
-  security_group_id            = aws_security_group.node.id
-  description                  = "Control plane to kubelet"
-  ip_protocol                  = "tcp"
-  from_port                    = 10250
-  to_port                      = 10250
-  referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+# Ports the control plane (the EKS-managed cluster security group) opens on
+# the nodes; one rule each, all from the cluster security group.
+locals {
+  node_ports_from_cluster = {
+    kubelet  = { port = 10250, description = "Control plane to kubelet" }
+    webhooks = { port = 443, description = "Control plane to admission webhooks served on 443 by pods" }
+    # Without this the API server cannot reach istiod's sidecar-injection and
+    # validation webhook and every pod creation in an injected namespace times out.
+    istiod_webhook = { port = 15017, description = "Control plane to istiod webhook (15017)" }
+    # istiod's xDS/CA port; sidecars reach it node-to-node (node_self), this
+    # covers control-plane-originated connections (e.g. remote debug, istioctl
+    # through the API server proxy).
+    istiod_xds = { port = 15012, description = "Control plane to istiod xDS/CA (15012)" }
+  }
 }
 
-resource "aws_vpc_security_group_ingress_rule" "node_webhooks" {
+resource "aws_vpc_security_group_ingress_rule" "node_from_cluster" {
+  for_each                     = local.node_ports_from_cluster
   security_group_id            = aws_security_group.node.id
-  description                  = "Control plane to admission webhooks served on 443 by pods"
+  description                  = each.value.description
   ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
-}
-
-# Without this the API server cannot reach istiod's sidecar-injection and
-# validation webhook and every pod creation in an injected namespace times out.
-resource "aws_vpc_security_group_ingress_rule" "node_istiod_webhook" {
-  security_group_id            = aws_security_group.node.id
-  description                  = "Control plane to istiod webhook (15017)"
-  ip_protocol                  = "tcp"
-  from_port                    = 15017
-  to_port                      = 15017
-  referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
-}
-
-# istiod's xDS/CA port; sidecars reach it node-to-node (node_self), this
-# covers control-plane-originated connections (e.g. remote debug, istioctl
-# through the API server proxy).
-resource "aws_vpc_security_group_ingress_rule" "node_istiod_xds" {
-  security_group_id            = aws_security_group.node.id
-  description                  = "Control plane to istiod xDS/CA (15012)"
-  ip_protocol                  = "tcp"
-  from_port                    = 15012
-  to_port                      = 15012
+  from_port                    = each.value.port
+  to_port                      = each.value.port
   referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
 }
 

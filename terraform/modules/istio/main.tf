@@ -2,6 +2,10 @@
 # istiod, and the ingress gateway. The CNI agent replaces the istio-init
 # container (NET_ADMIN/NET_RAW), which Pod Security "restricted" forbids in
 # the switchyard namespace.
+#
+# Four resources rather than one for_each: they must install in order (CRDs,
+# then the CNI agent, then istiod, whose webhook the gateway's injection
+# needs), and depends_on cannot order the instances of a single resource.
 locals {
   repository = "https://istio-release.storage.googleapis.com/charts"
 }

@@ -6,6 +6,27 @@ data "aws_availability_zones" "available" {
 
 locals {
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+
+  # One subnet per AZ in each tier, at cidrsubnet(var.cidr, newbits, netnum + AZ index):
+  # public /24s from .0, private /20s from the second /20, data /24s from .200.
+  # The role tags let the AWS load balancer controller find public and
+  # internal subnets; data subnets get none.
+  subnet_tiers = {
+    public  = { newbits = 8, netnum = 0, tags = { "kubernetes.io/role/elb" = "1" } }
+    private = { newbits = 4, netnum = 1, tags = { "kubernetes.io/role/internal-elb" = "1" } }
+    data    = { newbits = 8, netnum = 200, tags = {} }
+  }
+  # "public-0" => { tier = "public", index = 0, ... }; keys use the AZ index
+  # so they are known at plan time.
+  subnets = merge([
+    for tier, t in local.subnet_tiers : {
+      for i in range(var.az_count) : "${tier}-${i}" => merge(t, { tier = tier, index = i })
+    }
+  ]...)
+  # Per tier, the subnet ids in AZ order.
+  subnet_ids = {
+    for tier in keys(local.subnet_tiers) : tier => [for i in range(var.az_count) : aws_subnet.this["${tier}-${i}"].id]
+  }
 }
 
 resource "aws_vpc" "this" {
@@ -20,34 +41,12 @@ resource "aws_internet_gateway" "this" {
   tags   = { Name = var.name }
 }
 
-resource "aws_subnet" "public" {
-  count             = var.az_count
+resource "aws_subnet" "this" {
+  for_each          = local.subnets
   vpc_id            = aws_vpc.this.id
-  availability_zone = local.azs[count.index]
-  cidr_block        = cidrsubnet(var.cidr, 8, count.index)
-  tags = {
-    Name                     = "${var.name}-public-${local.azs[count.index]}"
-    "kubernetes.io/role/elb" = "1"
-  }
-}
-
-resource "aws_subnet" "private" {
-  count             = var.az_count
-  vpc_id            = aws_vpc.this.id
-  availability_zone = local.azs[count.index]
-  cidr_block        = cidrsubnet(var.cidr, 4, count.index + 1)
-  tags = {
-    Name                              = "${var.name}-private-${local.azs[count.index]}"
-    "kubernetes.io/role/internal-elb" = "1"
-  }
-}
-
-resource "aws_subnet" "data" {
-  count             = var.az_count
-  vpc_id            = aws_vpc.this.id
-  availability_zone = local.azs[count.index]
-  cidr_block        = cidrsubnet(var.cidr, 8, 200 + count.index)
-  tags              = { Name = "${var.name}-data-${local.azs[count.index]}" }
+  availability_zone = local.azs[each.value.index]
+  cidr_block        = cidrsubnet(var.cidr, each.value.newbits, each.value.netnum + each.value.index)
+  tags              = merge({ Name = "${var.name}-${each.value.tier}-${local.azs[each.value.index]}" }, each.value.tags)
 }
 
 resource "aws_eip" "nat" {
@@ -59,7 +58,7 @@ resource "aws_eip" "nat" {
 resource "aws_nat_gateway" "this" {
   count         = var.single_nat_gateway ? 1 : var.az_count
   allocation_id = aws_eip.nat[count.index].id
-  subnet_id     = aws_subnet.public[count.index].id
+  subnet_id     = local.subnet_ids.public[count.index]
   tags          = { Name = "${var.name}-${count.index}" }
   depends_on    = [aws_internet_gateway.this]
 }
@@ -75,7 +74,7 @@ resource "aws_route_table" "public" {
 
 resource "aws_route_table_association" "public" {
   count          = var.az_count
-  subnet_id      = aws_subnet.public[count.index].id
+  subnet_id      = local.subnet_ids.public[count.index]
   route_table_id = aws_route_table.public.id
 }
 
@@ -91,7 +90,7 @@ resource "aws_route_table" "private" {
 
 resource "aws_route_table_association" "private" {
   count          = var.az_count
-  subnet_id      = aws_subnet.private[count.index].id
+  subnet_id      = local.subnet_ids.private[count.index]
   route_table_id = aws_route_table.private[count.index].id
 }
 
@@ -103,6 +102,6 @@ resource "aws_route_table" "data" {
 
 resource "aws_route_table_association" "data" {
   count          = var.az_count
-  subnet_id      = aws_subnet.data[count.index].id
+  subnet_id      = local.subnet_ids.data[count.index]
   route_table_id = aws_route_table.data.id
 }

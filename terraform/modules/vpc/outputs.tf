@@ -7,13 +7,13 @@ output "vpc_cidr" {
 }
 
 output "public_subnet_ids" {
-  value = aws_subnet.public[*].id
+  value = local.subnet_ids.public
 }
 
 output "private_subnet_ids" {
-  value = aws_subnet.private[*].id
+  value = local.subnet_ids.private
 }
 
 output "data_subnet_ids" {
-  value = aws_subnet.data[*].id
+  value = local.subnet_ids.data
 }

@@ -16,8 +16,9 @@ terraform {
     }
   }
 
-  # State per environment in S3 with locking; values are given at init time:
-  #   terraform init -backend-config=bucket=... -backend-config=key=switchyard/ENV.tfstate \
-  #     -backend-config=region=... -backend-config=use_lockfile=true
+  # Partial S3 backend (native locking): every environment supplies its own
+  # state key in ../environments/<env>/backend.hcl at init time, e.g.
+  #   TF_DATA_DIR=../environments/dev/.terraform terraform -chdir=terraform/platform init \
+  #     -backend-config=../environments/dev/backend.hcl -backend-config=bucket=<state-bucket>
   backend "s3" {}
 }

@@ -1,5 +1,10 @@
 # Read by k8s/scripts/sync-terraform-outputs.sh to fill the overlay's
 # terraform-outputs.yaml, and by docs/deploy.md for secrets and kubeconfig.
+output "environment" {
+  description = "Which environment this state belongs to; sync-terraform-outputs.sh checks it."
+  value       = var.environment
+}
+
 output "cluster_name" {
   value = module.eks.cluster_name
 }

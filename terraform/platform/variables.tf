@@ -1,5 +1,12 @@
+# Every environment sets these in terraform/environments/<env>/terraform.tfvars;
+# only redis_auth_token (secret) and istio_version (shared default) are not there.
 variable "environment" {
-  type = string
+  description = "dev, staging or prod; names every resource and is bound to the state (terraform_data.environment)."
+  type        = string
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
 }
 
 variable "region" {

@@ -1,0 +1,4 @@
+# dev's own Terraform state (how to use it: terraform/platform/main.tf, docs/deploy.md).
+key          = "switchyard/dev.tfstate"
+region       = "eu-west-1"
+use_lockfile = true
