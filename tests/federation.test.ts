@@ -16,6 +16,17 @@ describe.each(backends)('the federated graph on %s', (backend) => {
     expect(await count('orders', 'orders')).toBeGreaterThanOrEqual(500);
   });
 
+  it('every subgraph answers /healthz, and /readyz with its database check', async () => {
+    for (const subgraph of platform.gateway.subgraphs) {
+      const origin = new URL(subgraph.url).origin;
+      expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${origin}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { database: { status: 'ok' } } });
+    }
+    expect(platform.gateway.subgraphs.map((s) => s.name).sort()).toEqual(['orders', 'products', 'users']);
+  });
+
   it('answers a cross-subgraph query: a user with their orders, each with product names', async () => {
     const res = await platform.graphql(`{
       user(id: "usr_002") {
