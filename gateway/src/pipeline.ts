@@ -43,6 +43,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   });
   await apollo.start();
   const readinessChecks: Record<string, () => Promise<void>> = {
+    // apollo.start() above loaded and planned the supergraph; routes exist only after it succeeded.
     supergraph: async () => undefined,
   };
   for (const subgraph of execution.subgraphs) {

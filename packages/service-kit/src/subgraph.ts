@@ -58,7 +58,7 @@ export function subgraphEnvBindings(name: string): Record<string, string> {
   };
 }
 
-export function loadSubgraphConfig<S extends z.ZodTypeAny>(
+function loadSubgraphConfig<S extends z.ZodTypeAny>(
   schema: S,
   name: string,
   overrides: Record<string, unknown> = {},
@@ -68,7 +68,7 @@ export function loadSubgraphConfig<S extends z.ZodTypeAny>(
 }
 
 /** Opens the subgraph's database, applies its migrations and, when configured, seeds demo data. */
-export async function openSubgraphDatabase(
+async function openSubgraphDatabase(
   config: SubgraphConfig,
   packageDir: string,
   seed: (db: Database) => Promise<void>,
@@ -96,7 +96,7 @@ export interface RunningSubgraph extends RunningServer {
   readonly db: Database;
 }
 
-export interface SubgraphOptions<L> {
+interface SubgraphOptions<L> {
   name: string;
   packageDir: string;
   config: SubgraphConfig;
@@ -109,7 +109,7 @@ export interface SubgraphOptions<L> {
 }
 
 /** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
-export async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgraph> {
+async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgraph> {
   const { config, logger, db } = options;
   const typeDefs = parse(readFileSync(join(options.packageDir, 'schema.graphql'), 'utf8'));
   const apollo = new ApolloServer<SubgraphContext<L>>({
@@ -221,4 +221,3 @@ export function runMain(name: string, start: () => Promise<{ url: string; close(
   );
 }
 
-export { createLogger };
