@@ -4,14 +4,13 @@
  * Each gateway runs in its own process; rounds alternate A/B so machine noise hits both alike.
  * Reported: throughput, latency, and the gateway process's CPU time per request (from /proc).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { startOrders } from '../subgraphs/orders/src/main';
 import { startProducts } from '../subgraphs/products/src/main';
 import { startUsers } from '../subgraphs/users/src/main';
-import { freePort } from '../tests/support/processes';
+import { freePort, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -25,7 +24,7 @@ const QUERY = JSON.stringify({
 interface Contender {
   name: string;
   entry: string;
-  child?: ChildProcess;
+  process?: WatchedProcess;
   url?: string;
   results: { rps: number; p50: number; p99: number; cpuMsPerRequest: number }[];
 }
@@ -44,22 +43,14 @@ function gatewayPid(launcher: number): number {
 
 async function start(c: Contender, env: Record<string, string>): Promise<void> {
   const port = await freePort();
-  const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  c.child = spawn(tsx, ['--conditions=source', c.entry], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'error', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((ok, fail) => {
-    c.child!.stdout!.on('data', (d) => /ready at/.test(String(d)) && ok());
-    c.child!.on('exit', (code) => fail(new Error(`${c.name} exited with ${code}`)));
-  });
+  c.process = spawnService(c.entry, { ...env, PORT: String(port), LOG_LEVEL: 'error', NODE_ENV: 'production' });
+  await c.process.waitFor(/ready at/);
   c.url = `http://127.0.0.1:${port}`;
 }
 
 async function load(c: Contender): Promise<void> {
   const pool = new Pool(c.url!, { connections: CONCURRENCY });
-  const pid = gatewayPid(c.child!.pid!);
+  const pid = gatewayPid(c.process!.child.pid!);
   const latencies: number[] = [];
   const cpuBefore = cpuMs(pid);
   const deadline = Date.now() + SECONDS * 1000;
@@ -121,7 +112,7 @@ async function main(): Promise<void> {
       `\nswitchyard / bare: throughput ${(ours.rps / bare.rps).toFixed(2)}x, gateway CPU per request ${(ours.cpu / bare.cpu).toFixed(2)}x (medians of ${ROUNDS} rounds)\n`,
     );
   } finally {
-    for (const c of contenders) c.child?.kill('SIGTERM');
+    for (const c of contenders) c.process?.signal('SIGTERM');
     await Promise.all([users.close(), products.close(), orders.close()]);
   }
 }
