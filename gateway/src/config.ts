@@ -1,46 +1,96 @@
-import { loadConfig, logLevel } from '@switchyard/service-kit';
+import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
-import { admissionConfigSchema } from './admission/config';
-import { executionConfigSchema } from './execution/config';
-import { httpConfigSchema } from './http/config';
-import { identityConfigSchema } from './identity/config';
-import { transportConfigSchema } from './transport/config';
+import { admissionLimitKeys } from './admission/config';
+import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
+import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
+import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
+import { trafficShapingConfigSchema } from './transport/config';
 
-/** One section per pipeline stage; each stage owns its section's schema. */
+const healthCheckConfigSchema = z
+  .object({
+    enabled: booleanFromEnv.default(true).describe('Serve /healthz and /readyz.'),
+    required_subgraphs: z.array(z.string().min(1)).default([]).describe('Subgraphs that must answer for /readyz to be 200.'),
+  })
+  .strict()
+  .default({});
+
+const telemetryConfigSchema = z
+  .object({
+    apollo: z
+      .object({
+        anonymous_telemetry: booleanFromEnv
+          .default(false)
+          .describe("Opt in to @apollo/gateway's anonymous usage reporting to Apollo; otherwise APOLLO_TELEMETRY_DISABLED is set."),
+      })
+      .strict()
+      .default({}),
+    exporters: z
+      .object({
+        logging: z
+          .object({ level: logLevel.default('info').describe('Log level. env LOG_LEVEL') })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .default({});
+
+/**
+ * The gateway's file config: Apollo Router's key names where Router has the concept. Each stage owns
+ * the schema of its sections (http/, identity/, admission/, execution/, transport/).
+ */
 export const gatewayConfigSchema = z
   .object({
-    http: httpConfigSchema,
-    identity: identityConfigSchema,
-    admission: admissionConfigSchema,
-    execution: executionConfigSchema,
-    transport: transportConfigSchema,
-    logLevel: logLevel.default('info'),
+    supergraph: httpSupergraphKeys.merge(executionSupergraphKeys).strict().default({}),
+    sandbox: sandboxConfigSchema,
+    graphiql: graphiqlConfigSchema,
+    cors: corsConfigSchema,
+    csrf: csrfConfigSchema,
+    limits: httpLimitKeys.merge(admissionLimitKeys).strict().default({}),
+    server: serverConfigSchema,
+    traffic_shaping: trafficShapingConfigSchema,
+    override_subgraph_url: overrideSubgraphUrlSchema,
+    authentication: authenticationConfigSchema,
+    health_check: healthCheckConfigSchema,
+    telemetry: telemetryConfigSchema,
   })
-  .strict();
+  .strict()
+  // Node refuses to create a server whose headersTimeout exceeds its requestTimeout.
+  .refine((config) => config.server.http.header_read_timeout <= config.traffic_shaping.router.timeout, {
+    message: 'must not exceed traffic_shaping.router.timeout, the whole-request deadline',
+    path: ['server', 'http', 'header_read_timeout'],
+  });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-const ENV_BINDINGS = {
-  HOST: 'http.host',
-  PORT: 'http.port',
-  CORS_ORIGINS: 'http.cors.allowedOrigins',
-  SHUTDOWN_DRAIN_MS: 'http.drainMs',
-  LANDING_PAGE: 'http.landingPage',
-  GRAPHIQL: 'http.graphiql',
-  INTROSPECTION: 'http.introspection',
-  JWT_ISSUER: 'identity.jwt.issuer',
-  JWT_AUDIENCE: 'identity.jwt.audience',
-  JWT_JWKS_URL: 'identity.jwt.jwksUrl',
-  SUPERGRAPH_PATH: 'execution.supergraphPath',
-  LOG_LEVEL: 'logLevel',
-};
+function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
+  return {
+    ...httpEnvBindings,
+    ...identityEnvBindings,
+    ...executionEnvBindings(env),
+    LOG_LEVEL: 'telemetry.exporters.logging.level',
+  };
+}
 
-/** File (CONFIG_FILE), then env, then overrides; SUBGRAPH_<NAME>_URL overrides one subgraph's routing URL. */
-export function loadGatewayConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const bindings: Record<string, string> = { ...ENV_BINDINGS };
-  for (const name of Object.keys(env)) {
-    const match = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
-    if (match) bindings[name] = `execution.subgraphUrls.${match[1]!.toLowerCase()}`;
-  }
-  return loadConfig(gatewayConfigSchema, { env, bindings, overrides });
+export interface LoadGatewayConfigOptions {
+  /** YAML or JSON config file; CONFIG_FILE in the environment when omitted. */
+  file?: string;
+  /** The supergraph schema file (the CLI's --supergraph); beats the file and SUPERGRAPH_PATH. */
+  supergraph?: string;
+  /** Dotted keys layered last, e.g. { 'supergraph.listen': '127.0.0.1:0' }. */
+  overrides?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Defaults, then the file, then env vars (README's table), then --supergraph and overrides. */
+export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  return loadConfig(gatewayConfigSchema, {
+    file: options.file,
+    env,
+    bindings: gatewayEnvBindings(env),
+    overrides: { ...(options.supergraph ? { 'supergraph.schema_path': options.supergraph } : {}), ...options.overrides },
+  });
 }

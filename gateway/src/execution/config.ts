@@ -1,14 +1,33 @@
 import { join } from 'node:path';
+import { booleanFromEnv, httpUrl, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 
-export const executionConfigSchema = z
-  .object({
-    /** The composed supergraph; relative paths are resolved from the working directory. Ours by default. */
-    supergraphPath: z.string().min(1).default(join(__dirname, '..', '..', 'supergraph.graphql')),
-    /** Per-subgraph routing URL overrides, keyed by subgraph name as in supergraph.yaml. */
-    subgraphUrls: z.record(z.string(), z.string().url()).default({}),
-  })
-  .strict()
-  .default({});
+/** The supergraph shipped beside the gateway package, found from src/ and dist/ alike. */
+const BUNDLED_SUPERGRAPH = join(__dirname, '..', '..', 'supergraph.graphql');
 
-export type ExecutionConfig = z.infer<typeof executionConfigSchema>;
+/** supergraph.schema_path and hot_reload: the schema half of the `supergraph` section. */
+export const executionSupergraphKeys = z.object({
+  schema_path: z
+    .string()
+    .min(1)
+    .optional()
+    // A transform rather than .default(), so the JSON Schema does not carry this machine's absolute path.
+    .transform((path) => path ?? BUNDLED_SUPERGRAPH)
+    .describe('The composed supergraph; relative paths resolve from the working directory. Default: gateway/supergraph.graphql. env SUPERGRAPH_PATH; CLI --supergraph'),
+  hot_reload: booleanFromEnv.default(true).describe('Reload the supergraph when the file changes.'),
+});
+
+export const overrideSubgraphUrlSchema = z
+  .record(z.string().min(1), httpUrl)
+  .default({})
+  .describe('Routing URL per subgraph name, replacing the one in the supergraph. env SUBGRAPH_<NAME>_URL');
+
+/** SUBGRAPH_<NAME>_URL routes subgraph <name> (lower-cased); which names exist depends on the environment. */
+export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
+  const bindings: EnvBindings = { SUPERGRAPH_PATH: 'supergraph.schema_path' };
+  for (const name of Object.keys(env)) {
+    const match = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
+    if (match) bindings[name] = `override_subgraph_url.${match[1]!.toLowerCase()}`;
+  }
+  return bindings;
+}

@@ -9,7 +9,7 @@ const schema = z
     server: z.object({ port: port.default(4000), host: z.string().default('127.0.0.1') }).strict().default({}),
     seed: booleanFromEnv.default(true),
     upstream: z.object({ url: httpUrl }).strict().optional(),
-    peers: z.array(z.object({ name: z.string(), tags: commaList(z.string()).default([]) }).strict()).default([]),
+    peers: z.array(z.object({ name: z.string(), tags: commaList(z.array(z.string())).default([]) }).strict()).default([]),
   })
   .strict();
 const bindings = { PORT: 'server.port', SEED: 'seed', UPSTREAM_URL: 'upstream.url', PEER_TAGS: 'peers.0.tags' };
@@ -101,7 +101,7 @@ describe('loadConfig', () => {
     ]);
     expect(issuesOf(() => loadConfig(schema, { env: { SEED: 'maybe' }, bindings }))).toEqual(['seed (from env SEED): Expected boolean, received string']);
     expect(issuesOf(() => loadConfig(schema, { env: { UPSTREAM_URL: 'ftp://files.example' }, bindings }))).toEqual([
-      'upstream.url (from env UPSTREAM_URL): must be an http: or https: URL',
+      'upstream.url (from env UPSTREAM_URL): must be an absolute http: or https: URL',
     ]);
   });
 

@@ -71,10 +71,11 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) layer(key, value, 'overrides');
   }
-  if (issues.length) throw new ConfigError(issues);
 
+  // A refused env var set nothing, so validating the rest still reports every other problem at once.
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success && !issues.length) return parsed.data;
+  if (parsed.success) throw new ConfigError(issues);
 
   const sourceOf = (path: Path): string | undefined => {
     for (let length = path.length; length > 0; length--) {
@@ -88,8 +89,9 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
     return `${dotted(path) || '(root)'}${source ? ` (from ${source})` : ''}: ${message}`;
   };
   const envNamesFor = (key: string) => Object.entries(options.bindings ?? {}).filter(([, b]) => b === key).map(([name]) => name);
-  throw new ConfigError(
-    parsed.error.issues.flatMap((issue) => {
+  throw new ConfigError([
+    ...issues,
+    ...parsed.error.issues.flatMap((issue) => {
       if (issue.code === z.ZodIssueCode.unrecognized_keys) return issue.keys.map((key) => describe([...issue.path, key], 'unknown key'));
       if (issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined') {
         const names = envNamesFor(dotted(issue.path));
@@ -97,7 +99,7 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
       }
       return [describe(issue.path, issue.message)];
     }),
-  );
+  ]);
 }
 
 function readConfigFile(file: string, label: string): Tree {
@@ -203,19 +205,19 @@ export const port = integer({ min: 0, max: 65535 });
 
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
 
-/** Lists in env vars (and expansions) are comma-separated text. */
-export function commaList<T extends z.ZodTypeAny>(item: T) {
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-    z.array(item),
-  );
+/** A list that also takes comma-separated text, the way env vars (and expansions) carry lists. */
+export function commaList<T extends z.ZodArray<z.ZodTypeAny>>(list: T) {
+  return z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), list);
 }
 
 /** An absolute http: or https: URL: the only kinds the services' HTTP clients can call. */
-export const httpUrl = z
-  .string()
-  .url()
-  .refine((v) => /^https?:$/.test(new URL(v).protocol), 'must be an http: or https: URL');
+export const httpUrl = z.string().refine((text) => {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http: or https: URL');
 
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 /** setTimeout treats anything longer as 1 ms, so a longer duration would fire at once. */

@@ -1,0 +1,275 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@switchyard/service-kit';
+import { parse as parseYaml } from 'yaml';
+import { configJsonSchema } from './cli';
+import { loadGatewayConfig, type GatewayConfig } from './config';
+
+const EXAMPLE = join(__dirname, '..', 'switchyard.example.yaml');
+const BUNDLED_SUPERGRAPH = join(__dirname, '..', 'supergraph.graphql');
+
+const DEFAULTS: GatewayConfig = {
+  supergraph: { listen: { host: '127.0.0.1', port: 4000 }, path: '/graphql', introspection: true, schema_path: BUNDLED_SUPERGRAPH, hot_reload: true },
+  sandbox: { enabled: true },
+  graphiql: { enabled: true },
+  cors: {
+    allow_any_origin: false,
+    max_age: 600_000,
+    policies: [
+      {
+        origins: ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'],
+        allow_credentials: false,
+        allow_headers: [],
+        expose_headers: ['x-request-id'],
+        methods: ['GET', 'POST', 'OPTIONS'],
+      },
+    ],
+  },
+  csrf: { unsafe_disabled: false, required_headers: ['x-apollo-operation-name', 'apollo-require-preflight'] },
+  limits: { http_max_request_bytes: 1_048_576, http_max_header_bytes: 16_384, max_depth: 15 },
+  server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
+  traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
+  override_subgraph_url: {},
+  authentication: { router: {} },
+  health_check: { enabled: true, required_subgraphs: [] },
+  telemetry: { apollo: { anonymous_telemetry: false }, exporters: { logging: { level: 'info' } } },
+};
+
+function configFile(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gateway-config-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function issuesOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** Every key the JSON Schema allows, as dotted paths: `[]` for list items, `*` for any name in a map. */
+function schemaKeys(schema: any, prefix = ''): string[] {
+  const keys: string[] = [];
+  for (const [key, child] of Object.entries<any>(schema.properties ?? {})) {
+    keys.push(`${prefix}${key}`);
+    keys.push(...schemaKeys(child, `${prefix}${key}.`));
+  }
+  if (schema.items) keys.push(...schemaKeys(schema.items, `${prefix}[].`));
+  if (typeof schema.additionalProperties === 'object') keys.push(...schemaKeys(schema.additionalProperties, `${prefix}*.`));
+  return keys;
+}
+
+/** The same paths for a document: every list item and every map entry contributes its keys. */
+function documentKeys(value: unknown, schema: any, prefix = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => documentKeys(item, schema.items ?? {}, `${prefix}[].`));
+  if (typeof value !== 'object' || value === null) return [];
+  if (typeof schema.additionalProperties === 'object') {
+    return Object.values(value).flatMap((entry) => documentKeys(entry, schema.additionalProperties, `${prefix}*.`));
+  }
+  return Object.entries(value).flatMap(([key, child]) => [`${prefix}${key}`, ...documentKeys(child, schema.properties?.[key] ?? {}, `${prefix}${key}.`)]);
+}
+
+describe('loadGatewayConfig', () => {
+  it('without a file or env vars gives every default, durations in ms and sizes in bytes', () => {
+    expect(loadGatewayConfig({ env: {} })).toEqual(DEFAULTS);
+  });
+
+  it('accepts the example file, which shows every default and three example sections', () => {
+    expect(loadGatewayConfig({ file: EXAMPLE, env: {} })).toEqual({
+      ...DEFAULTS,
+      supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
+      traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
+      override_subgraph_url: {
+        users: 'http://localhost:4001/graphql',
+        products: 'http://localhost:4002/graphql',
+        orders: 'http://localhost:4003/graphql',
+      },
+      authentication: {
+        router: {
+          jwt: {
+            jwks: [
+              {
+                url: 'http://127.0.0.1:4005/.well-known/jwks.json',
+                issuers: ['http://127.0.0.1:4005'],
+                audiences: ['switchyard'],
+                algorithms: ['RS256', 'ES256', 'EdDSA'],
+              },
+            ],
+            clock_skew: 30_000,
+          },
+        },
+      },
+    });
+  });
+
+  it('the example file lists every key of the schema', () => {
+    const schema = configJsonSchema();
+    const listed = new Set(documentKeys(parseYaml(readFileSync(EXAMPLE, 'utf8')), schema));
+    expect(schemaKeys(schema).filter((key) => !listed.has(key))).toEqual([]);
+  });
+
+  it('reads the same config from JSON as from YAML', () => {
+    const json = configFile('gateway.json', JSON.stringify(parseYaml(readFileSync(EXAMPLE, 'utf8'))));
+    expect(loadGatewayConfig({ file: json, env: {} })).toEqual(loadGatewayConfig({ file: EXAMPLE, env: {} }));
+  });
+
+  it('reads CONFIG_FILE when no file is given', () => {
+    const file = configFile('gateway.yaml', 'limits:\n  max_depth: 7\n');
+    expect(loadGatewayConfig({ env: { CONFIG_FILE: file } }).limits.max_depth).toBe(7);
+  });
+
+  it('maps every env var of the README onto the Router-style keys', () => {
+    const config = loadGatewayConfig({
+      env: {
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        SUPERGRAPH_PATH: '/etc/switchyard/supergraph.graphql',
+        SUBGRAPH_USERS_URL: 'http://users.internal:4001/graphql',
+        SUBGRAPH_ORDER_HISTORY_URL: 'https://orders.internal/graphql',
+        JWT_ISSUER: 'https://auth.example.com/, https://auth2.example.com/',
+        JWT_AUDIENCE: 'switchyard-api',
+        JWT_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
+        CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+        LANDING_PAGE: 'none',
+        GRAPHIQL: 'false',
+        INTROSPECTION: 'false',
+        SHUTDOWN_DRAIN_MS: '2500',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    expect(config).toEqual({
+      ...DEFAULTS,
+      supergraph: { ...DEFAULTS.supergraph, listen: { host: '0.0.0.0', port: 8080 }, introspection: false, schema_path: '/etc/switchyard/supergraph.graphql' },
+      sandbox: { enabled: false },
+      graphiql: { enabled: false },
+      cors: { ...DEFAULTS.cors, policies: [{ ...DEFAULTS.cors.policies[0]!, origins: ['https://app.example.com', 'http://localhost:5173'] }] },
+      server: { ...DEFAULTS.server, shutdown_grace_period: 2500 },
+      override_subgraph_url: { users: 'http://users.internal:4001/graphql', order_history: 'https://orders.internal/graphql' },
+      authentication: {
+        router: {
+          jwt: {
+            jwks: [
+              {
+                url: 'https://auth.example.com/.well-known/jwks.json',
+                issuers: ['https://auth.example.com/', 'https://auth2.example.com/'],
+                audiences: ['switchyard-api'],
+                algorithms: ['RS256', 'ES256', 'EdDSA'],
+              },
+            ],
+            clock_skew: 30_000,
+          },
+        },
+      },
+      telemetry: { ...DEFAULTS.telemetry, exporters: { logging: { level: 'warn' } } },
+    });
+  });
+
+  it('env vars beat the file, and PORT or HOST replace only their part of the listen address', () => {
+    const file = configFile(
+      'gateway.yaml',
+      ['supergraph:', '  listen: 0.0.0.0:8080', 'cors:', '  policies:', '    - origins: [https://a.example]', '      allow_credentials: true', '    - origins: [https://b.example]'].join('\n'),
+    );
+    expect(loadGatewayConfig({ file, env: { PORT: '9090' } }).supergraph.listen).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(loadGatewayConfig({ file, env: { HOST: '::' } }).supergraph.listen).toEqual({ host: '::', port: 8080 });
+    // CORS_ORIGINS replaces the first policy's origins and keeps the rest of it, and the other policies.
+    expect(loadGatewayConfig({ file, env: { CORS_ORIGINS: 'https://c.example' } }).cors.policies.map((p) => [p.origins, p.allow_credentials])).toEqual([
+      [['https://c.example'], true],
+      [['https://b.example'], false],
+    ]);
+  });
+
+  it('CORS_ORIGINS=* still means any origin', () => {
+    expect(loadGatewayConfig({ env: { CORS_ORIGINS: '*' } }).cors.allow_any_origin).toBe(true);
+  });
+
+  it('PORT=abc is refused naming PORT', () => {
+    expect(issuesOf(() => loadGatewayConfig({ env: { PORT: 'abc' } }))).toEqual([
+      'supergraph.listen (from env PORT): port must be an integer from 0 to 65535, got "abc"',
+    ]);
+  });
+
+  it('LANDING_PAGE takes only sandbox or none, and every other problem is reported with it', () => {
+    expect(issuesOf(() => loadGatewayConfig({ env: { LANDING_PAGE: 'graphiql', INTROSPECTION: 'yes' } }))).toEqual([
+      'env LANDING_PAGE: must be sandbox or none, got "graphiql"',
+      'supergraph.introspection (from env INTROSPECTION): Expected boolean, received string',
+    ]);
+  });
+
+  it('a JWT issuer without the rest says which keys and env vars are missing', () => {
+    expect(issuesOf(() => loadGatewayConfig({ env: { JWT_ISSUER: 'https://auth.example.com/' } }))).toEqual([
+      'authentication.router.jwt.jwks.0.url: required (set it in the file or with env JWT_JWKS_URL)',
+      'authentication.router.jwt.jwks.0.audiences: required (set it in the file or with env JWT_AUDIENCE)',
+    ]);
+  });
+
+  it('refuses an unknown key, naming the full dotted key and the file', () => {
+    const file = configFile('gateway.yaml', 'cors:\n  policies:\n    - origins: [https://a.example]\n      orign: https://b.example\n');
+    expect(issuesOf(() => loadGatewayConfig({ file, env: {} }))).toEqual([`cors.policies.0.orign (from file ${file}): unknown key`]);
+  });
+
+  it('refuses a reference to an unset env var, naming the key and the variable', () => {
+    const file = configFile('gateway.yaml', 'override_subgraph_url:\n  users: ${env.USERS_URL}\n');
+    expect(issuesOf(() => loadGatewayConfig({ file, env: {} }))).toEqual([
+      `override_subgraph_url.users (from file ${file}): \${env.USERS_URL} is not set and has no default (write \${env.USERS_URL:-default})`,
+    ]);
+    expect(loadGatewayConfig({ file, env: { USERS_URL: 'http://users:4001/graphql' } }).override_subgraph_url).toEqual({ users: 'http://users:4001/graphql' });
+  });
+
+  it.each([
+    [{ 'supergraph.listen': 'localhost' }, 'supergraph.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "localhost"'],
+    [{ 'supergraph.listen': '::1:4000' }, 'supergraph.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "::1:4000"'],
+    [{ 'supergraph.listen': '127.0.0.1:70000' }, 'supergraph.listen (from overrides): port must be an integer from 0 to 65535, got "70000"'],
+    [{ 'supergraph.path': '/healthz' }, 'supergraph.path (from overrides): must not be one of /graphiql, /healthz, /readyz'],
+    [{ 'server.http.header_read_timeout': '11s' }, 'server.http.header_read_timeout (from overrides): must be at most 10s'],
+    [{ 'traffic_shaping.router.timeout': '5s' }, 'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline'],
+    [{ 'traffic_shaping.all.timeout': 0 }, 'traffic_shaping.all.timeout (from overrides): Number must be greater than 0'],
+    [{ override_subgraph_url: { users: 'not a url' } }, 'override_subgraph_url.users (from overrides): must be an absolute http: or https: URL'],
+    [{ override_subgraph_url: { users: 'users:4001' } }, 'override_subgraph_url.users (from overrides): must be an absolute http: or https: URL'],
+    [{ override_subgraph_url: { users: 'file:///etc/passwd' } }, 'override_subgraph_url.users (from overrides): must be an absolute http: or https: URL'],
+    [{ 'cors.policies': [{ origins: ['https://app.example.com/'] }] }, 'cors.policies.0.origins.0 (from overrides): must be an origin: scheme://host[:port] in lower case, with no path or trailing slash'],
+    [
+      { 'cors.allow_any_origin': true, 'cors.policies': [{ origins: ['https://a.example'], allow_credentials: true }] },
+      'cors.allow_any_origin (from overrides): cannot be combined with allow_credentials: browsers refuse credentials when any origin is allowed',
+    ],
+    [{ 'csrf.required_headers': ['x apollo'] }, "csrf.required_headers.0 (from overrides): must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"],
+    [{ 'limits.http_max_request_bytes': '0KiB' }, 'limits.http_max_request_bytes (from overrides): Number must be greater than 0'],
+    [
+      { 'authentication.router.jwt': { jwks: [{ url: 'https://a.example/jwks', issuers: ['a'], audiences: ['b'], algorithms: ['HS256'] }] } },
+      "authentication.router.jwt.jwks.0.algorithms.0 (from overrides): Invalid enum value. Expected 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA', received 'HS256'",
+    ],
+  ])('refuses %j', (overrides, issue) => {
+    expect(issuesOf(() => loadGatewayConfig({ env: {}, overrides }))).toEqual([issue]);
+  });
+
+  it('--supergraph beats SUPERGRAPH_PATH and the file; overrides are layered last', () => {
+    const file = configFile('gateway.yaml', 'supergraph:\n  schema_path: from-file.graphql\n');
+    const config = loadGatewayConfig({
+      file,
+      supergraph: 'from-cli.graphql',
+      env: { SUPERGRAPH_PATH: 'from-env.graphql', PORT: '5000' },
+      overrides: {
+        'supergraph.listen': '127.0.0.1:0',
+        override_subgraph_url: { users: 'http://127.0.0.1:5001/graphql' },
+        'authentication.router.jwt': { jwks: [{ url: 'http://127.0.0.1:5005/jwks.json', issuers: ['http://127.0.0.1:5005'], audiences: ['switchyard'] }] },
+      },
+    });
+    expect(config.supergraph.schema_path).toBe('from-cli.graphql');
+    expect(config.supergraph.listen).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(config.override_subgraph_url).toEqual({ users: 'http://127.0.0.1:5001/graphql' });
+    expect(config.authentication.router.jwt).toEqual({
+      jwks: [{ url: 'http://127.0.0.1:5005/jwks.json', issuers: ['http://127.0.0.1:5005'], audiences: ['switchyard'], algorithms: ['RS256', 'ES256', 'EdDSA'] }],
+      clock_skew: 30_000,
+    });
+  });
+
+  it('header names are compared in lower case, so they are stored that way', () => {
+    expect(loadGatewayConfig({ env: {}, overrides: { 'csrf.required_headers': ['X-Apollo-Operation-Name'] } }).csrf.required_headers).toEqual([
+      'x-apollo-operation-name',
+    ]);
+  });
+});
