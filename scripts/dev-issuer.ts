@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createLogger, sendJson, startHttpServer, type RunningServer } from '@switchyard/service-kit';
+import { createHttpServer, createLogger, listen, type RunningServer } from '@switchyard/service-kit';
 
 export interface DevIssuer extends RunningServer {
   readonly issuer: string;
@@ -29,24 +29,14 @@ export async function startDevIssuer(options: { port: number; host?: string; aud
       .setIssuedAt()
       .setExpirationTime(o.expiresIn ?? '1h')
       .sign(privateKey);
-  const server = await startHttpServer({
-    host: options.host ?? '127.0.0.1',
-    port: options.port,
-    logger: createLogger('dev-issuer', 'warn'),
-    drainMs: 1000,
-    routes: [
-      { method: 'GET', path: '/.well-known/jwks.json', handle: (_req, res) => sendJson(res, 200, jwks) },
-      {
-        method: 'GET',
-        path: '/token',
-        handle: async (_req, res, url) => {
-          const sub = url.searchParams.get('sub') ?? 'usr_001';
-          const scopes = (url.searchParams.get('scope') ?? '').split(' ').filter(Boolean);
-          sendJson(res, 200, { access_token: await issue(sub, { scopes }), token_type: 'Bearer', expires_in: 3600 });
-        },
-      },
-    ],
+  const app = createHttpServer({ logger: createLogger('dev-issuer', 'warn'), bodyLimitBytes: 1024 });
+  app.get('/.well-known/jwks.json', async () => jwks);
+  app.get<{ Querystring: { sub?: string; scope?: string } }>('/token', async (request) => {
+    const sub = request.query.sub ?? 'usr_001';
+    const scopes = (request.query.scope ?? '').split(' ').filter(Boolean);
+    return { access_token: await issue(sub, { scopes }), token_type: 'Bearer', expires_in: 3600 };
   });
+  const server = await listen(app, { host: options.host ?? '127.0.0.1', port: options.port, drainMs: 1000 });
   issuer = server.url;
   return { ...server, issuer, audience, jwksUrl: `${server.url}/.well-known/jwks.json`, issue };
 }

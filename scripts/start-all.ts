@@ -3,6 +3,7 @@
  * (or PostgreSQL with DATABASE_URL), a development token issuer, and the gateway in front.
  */
 import { ConfigError, displayUrl } from '@switchyard/service-kit';
+import { loadGatewayConfig } from '../gateway/src/config';
 import { startGateway } from '../gateway/src/main';
 import { startOrders } from '../subgraphs/orders/src/main';
 import { startProducts } from '../subgraphs/products/src/main';
@@ -41,12 +42,16 @@ async function main(): Promise<void> {
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
   const issuer = env.JWT_JWKS_URL ? undefined : track(await startDevIssuer({ port: portFrom('ISSUER_PORT', 4005) }));
   const gateway = track(
-    await startGateway({
-      ...common,
-      'http.port': portFrom('GATEWAY_PORT', portFrom('PORT', 4000)),
-      'execution.subgraphUrls': { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
-      ...(issuer ? { 'identity.jwt': { issuer: issuer.issuer, audience: issuer.audience, jwksUrl: issuer.jwksUrl } } : {}),
-    }),
+    await startGateway(
+      loadGatewayConfig({
+        overrides: {
+          ...(logLevel ? { 'telemetry.exporters.logging.level': logLevel } : {}),
+          'supergraph.listen': `127.0.0.1:${portFrom('GATEWAY_PORT', portFrom('PORT', 4000))}`,
+          override_subgraph_url: { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
+          ...(issuer ? { 'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] } } : {}),
+        },
+      }),
+    ),
   );
 
   const line = (name: string, url: string, note = '') => process.stdout.write(`${name.padEnd(9)} ${displayUrl(url)}${note}\n`);

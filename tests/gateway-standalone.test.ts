@@ -63,9 +63,9 @@ describe('npm run start:gateway on someone else’s supergraph', () => {
   });
 
   it.each([
-    [{ PORT: 'eighty' }, /http\.port \(from env PORT\)/],
+    [{ PORT: 'eighty' }, /supergraph\.listen \(from env PORT\): port must be an integer from 0 to 65535, got "eighty"/],
     [{ SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql' }, /supergraphPath: cannot read \/nonexistent/],
-    [{ JWT_JWKS_URL: 'not a url' }, /identity\.jwt\.jwksUrl \(from env JWT_JWKS_URL\)/],
+    [{ JWT_JWKS_URL: 'not a url' }, /authentication\.router\.jwt\.jwks\.0\.url \(from env JWT_JWKS_URL\): must be an absolute http: or https: URL/],
   ])('refuses to start with bad config %p, naming the key', async (env, message) => {
     const gateway = npmRun('start:gateway', { SUPERGRAPH_PATH: supergraphPath, PORT: '0', ...env });
     const { code, stderr } = await gateway.exited;

@@ -1,6 +1,7 @@
-import { createLogger, runMain, startHttpServer, type RunningServer } from '@switchyard/service-kit';
-import { loadGatewayConfig } from './config';
+import { createHttpServer, createLogger, listen, runMain, type RunningServer } from '@switchyard/service-kit';
+import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
+import { registerHttpEdge } from './http/edge';
 import { buildPipeline } from './pipeline';
 
 export interface RunningGateway extends RunningServer {
@@ -8,22 +9,24 @@ export interface RunningGateway extends RunningServer {
   readonly subgraphs: SubgraphEndpoint[];
 }
 
-export async function startGateway(overrides: Record<string, unknown> = {}): Promise<RunningGateway> {
-  const config = loadGatewayConfig(overrides);
-  const logger = createLogger('gateway', config.logLevel);
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const logger = createLogger('gateway', config.telemetry.exporters.logging.level);
   const pipeline = await buildPipeline(config, logger);
   try {
-    const server = await startHttpServer({
-      host: config.http.host,
-      port: config.http.port,
-      routes: pipeline.routes,
+    const app = createHttpServer({
       logger,
-      drainMs: config.http.drainMs,
+      bodyLimitBytes: config.limits.http_max_request_bytes,
+      maxHeaderBytes: config.limits.http_max_header_bytes,
+      requestTimeoutMs: config.traffic_shaping.router.timeout,
+      headerReadTimeoutMs: config.server.http.header_read_timeout,
+      keepAliveTimeoutMs: config.server.http.keep_alive_timeout,
     });
+    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, readiness: pipeline.readiness });
+    const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     return {
       url: server.url,
       port: server.port,
-      graphqlUrl: `${server.url}/graphql`,
+      graphqlUrl: `${server.url}${config.supergraph.path}`,
       subgraphs: pipeline.subgraphs,
       async close() {
         await server.close();
@@ -36,4 +39,4 @@ export async function startGateway(overrides: Record<string, unknown> = {}): Pro
   }
 }
 
-if (require.main === module) runMain('gateway', () => startGateway());
+if (require.main === module) runMain('gateway', async () => startGateway(loadGatewayConfig()));

@@ -2,20 +2,27 @@ import { ApolloServer } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { maskUnexpectedErrors, type Logger, type Route } from '@switchyard/service-kit';
+import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
 import { admissionPlugin } from './admission/plugin';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
-import { gatewayRoutes } from './http/routes';
-import { createAuthenticator } from './identity/verify-access-token';
+import { operationResolutionPlugin } from './http/operation-resolution';
+import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
+import { createAuthenticator, type Authenticate } from './identity/verify-access-token';
 import { createSubgraphHttpClient, type Fetcher } from './transport/undici-fetcher';
 
 export interface Pipeline {
-  routes: Route[];
+  apollo: ApolloServer<RequestContext>;
+  authenticate: Authenticate;
+  readiness: Readiness;
   subgraphs: SubgraphEndpoint[];
   close(): Promise<void>;
 }
+
+/** Subgraph health is probed in the background at this interval, each probe cut off after the timeout. */
+const PROBE_INTERVAL_MS = 5_000;
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * The request path, in order: HTTP (CORS, body limit, CSRF) -> identity (JWT -> principal) ->
@@ -23,43 +30,58 @@ export interface Pipeline {
  * Built from the inside out, since each stage hands requests to the next.
  */
 export async function buildPipeline(config: GatewayConfig, logger: Logger): Promise<Pipeline> {
-  const transport = createSubgraphHttpClient(config.transport);
-  const execution = createExecution(config.execution, transport.fetcher, logger);
+  const shaping = config.traffic_shaping;
+  const transport = createSubgraphHttpClient(shaping.all);
+  const execution = createExecution(
+    { supergraphPath: config.supergraph.schema_path, subgraphUrls: config.override_subgraph_url },
+    (subgraph) => transport.fetcher(shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
+    logger,
+  );
+  for (const [i, name] of config.health_check.required_subgraphs.entries()) {
+    if (!execution.subgraphs.some((s) => s.name === name)) {
+      throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
+    }
+  }
   const apollo = new ApolloServer<RequestContext>({
     // ApolloGateway implements the gateway interface Apollo Server 5 calls; the two packages pin different majors of its types.
     gateway: execution.gateway as unknown as GatewayInterface,
-    csrfPrevention: true,
-    introspection: config.http.introspection,
+    csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
+    introspection: config.supergraph.introspection,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     plugins: [
-      admissionPlugin(config.admission),
-      config.http.landingPage === 'sandbox'
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
-        : ApolloServerPluginLandingPageDisabled(),
+      operationResolutionPlugin(),
+      admissionPlugin({ maxDepth: config.limits.max_depth }),
+      config.sandbox.enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
-  const readinessChecks: Record<string, () => Promise<void>> = {
-    // apollo.start() above loaded and planned the supergraph; routes exist only after it succeeded.
-    supergraph: async () => undefined,
-  };
-  for (const subgraph of execution.subgraphs) {
-    readinessChecks[`subgraph:${subgraph.name}`] = () => probeSubgraph(transport.fetcher, subgraph.url);
-  }
+  const probe = transport.fetcher(PROBE_TIMEOUT_MS);
+  const subgraphHealth = watchSubgraphHealth(
+    execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(probe, s.url) })),
+    PROBE_INTERVAL_MS,
+  );
   return {
-    routes: gatewayRoutes({ config: config.http, apollo, authenticate: createAuthenticator(config.identity), readinessChecks }),
+    apollo,
+    authenticate: createAuthenticator(config.authentication.router.jwt),
+    readiness: gatewayReadiness({
+      // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
+      supergraph: () => ({ loaded: true }),
+      subgraphs: subgraphHealth,
+      required: config.health_check.required_subgraphs,
+    }),
     subgraphs: execution.subgraphs,
     async close() {
+      subgraphHealth.stop();
       await apollo.stop();
       await transport.close();
     },
   };
 }
 
-/** A subgraph is ready when it answers the smallest valid GraphQL query. */
+/** A subgraph is up when it answers the smallest valid GraphQL query. */
 async function probeSubgraph(fetcher: Fetcher, url: string): Promise<void> {
   const res = await fetcher(url, {
     method: 'POST',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Database } from '@switchyard/service-kit';
+import { loadGatewayConfig } from '../../gateway/src/config';
 import { startGateway, type RunningGateway } from '../../gateway/src/main';
 import { startDevIssuer, type DevIssuer } from '../../scripts/dev-issuer';
 import { startOrders } from '../../subgraphs/orders/src/main';
@@ -24,6 +25,13 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
 }
 
+/** A gateway config for tests: a free port, the test run's log level, then the given dotted overrides. */
+export function gatewayConfig(overrides: Record<string, unknown> = {}) {
+  return loadGatewayConfig({
+    overrides: { 'supergraph.listen': '127.0.0.1:0', 'telemetry.exporters.logging.level': process.env.LOG_LEVEL, ...overrides },
+  });
+}
+
 /**
  * Starts the real services on free ports, the way npm start wires them: three subgraphs, a token
  * issuer and the gateway. On PostgreSQL each platform gets its own schemas, dropped at close.
@@ -40,13 +48,13 @@ export async function startPlatform(backend: Backend, gatewayOverrides: Record<s
     startDevIssuer({ port: 0 }),
   ]);
   const orders = await startOrders({ ...common, ...dbOverrides('orders'), 'products.internalUrl': products.url });
-  const gateway = await startGateway({
-    'http.port': 0,
-    logLevel: process.env.LOG_LEVEL,
-    'execution.subgraphUrls': { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
-    'identity.jwt': { issuer: issuer.issuer, audience: issuer.audience, jwksUrl: issuer.jwksUrl },
-    ...gatewayOverrides,
-  });
+  const gateway = await startGateway(
+    gatewayConfig({
+      override_subgraph_url: { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
+      'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+      ...gatewayOverrides,
+    }),
+  );
 
   return {
     backend,

@@ -28,16 +28,21 @@ export function npmRun(script: string, env: Record<string, string>, args: string
 }
 
 /** Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. */
-export function spawnService(entry: string, env: Record<string, string>): WatchedProcess {
+export function spawnService(entry: string, env: Record<string, string>, cwd = repoRoot): WatchedProcess {
   const tsx = resolve(repoRoot, 'node_modules', '.bin', 'tsx');
-  return watch(spawn(tsx, ['--conditions=source', entry], spawnOptions(env)));
+  return watch(spawn(tsx, ['--conditions=source', entry], spawnOptions(env, cwd)));
+}
+
+/** Runs any command (say, compiled JavaScript under node) the same way. */
+export function spawnCommand(command: string, args: string[], env: Record<string, string>, cwd = repoRoot): WatchedProcess {
+  return watch(spawn(command, args, spawnOptions(env, cwd)));
 }
 
 /** A user's shell, not jest's: no NODE_ENV=test (which changes library behaviour), own process group. */
-function spawnOptions(env: Record<string, string>) {
+function spawnOptions(env: Record<string, string>, cwd = repoRoot) {
   const base = { ...process.env };
   delete base.NODE_ENV;
-  return { cwd: repoRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true };
+  return { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true };
 }
 
 function watch(child: ChildProcess): WatchedProcess {

@@ -1,13 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestContext } from '../context';
-import type { AdmissionConfig } from './config';
 import { enforceMaxDepth } from './depth-limit';
 
 /**
  * The admission stage: checks run on the parsed, validated operation before the query planner sees it,
  * so a refused operation costs no planning and no subgraph traffic.
  */
-export function admissionPlugin(config: AdmissionConfig): ApolloServerPlugin<RequestContext> {
+export function admissionPlugin(config: { maxDepth: number }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {

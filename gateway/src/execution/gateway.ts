@@ -5,7 +5,10 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { Logger } from '@switchyard/service-kit';
 import { SubgraphDataSource } from '../transport/subgraph-data-source';
 import type { Fetcher } from '../transport/undici-fetcher';
-import type { ExecutionConfig } from './config';
+export interface ExecutionConfig {
+  supergraphPath: string;
+  subgraphUrls: Record<string, string>;
+}
 
 export interface SubgraphEndpoint {
   name: string;
@@ -22,7 +25,7 @@ export interface Execution {
  * Planning and execution: Apollo Gateway on a static supergraph file. The file is read and checked at
  * start, so a missing or broken supergraph stops the gateway instead of serving errors.
  */
-export function createExecution(config: ExecutionConfig, fetcher: Fetcher, logger: Logger): Execution {
+export function createExecution(config: ExecutionConfig, fetcherFor: (subgraph: string) => Fetcher, logger: Logger): Execution {
   const path = resolve(config.supergraphPath);
   let supergraphSdl: string;
   try {
@@ -54,7 +57,7 @@ export function createExecution(config: ExecutionConfig, fetcher: Fetcher, logge
       warn: (m) => logger.warn(String(m)),
       error: (m) => logger.error(String(m)),
     },
-    buildService: ({ name, url }) => new SubgraphDataSource(urlOf.get(name) ?? url!, fetcher),
+    buildService: ({ name, url }) => new SubgraphDataSource(urlOf.get(name) ?? url!, fetcherFor(name)),
   });
   return { gateway, subgraphs };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Route } from '@switchyard/service-kit';
+import type { FastifyInstance } from 'fastify';
 
 /** GraphiQL's UMD build and React come from npm packages, so the page works without internet access. */
 const ASSETS: Record<string, { file: () => string; type: string }> = {
@@ -45,37 +45,16 @@ const BOOT = `(function () {
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:";
 
-export function graphiqlRoutes(graphqlPath: string): Route[] {
+export function registerGraphiql(app: FastifyInstance, graphqlPath: string): void {
   const cache = new Map<string, Buffer>();
   const html = page(graphqlPath);
-  return [
-    {
-      method: 'GET',
-      path: '/graphiql',
-      handle: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP });
-        res.end(html);
-      },
-    },
-    {
-      method: 'GET',
-      path: '/graphiql/assets/boot.js',
-      handle: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-        res.end(BOOT);
-      },
-    },
-    ...Object.entries(ASSETS).map(
-      ([name, asset]): Route => ({
-        method: 'GET',
-        path: `/graphiql/assets/${name}`,
-        handle: (_req, res) => {
-          let body = cache.get(name);
-          if (!body) cache.set(name, (body = readFileSync(asset.file())));
-          res.writeHead(200, { 'content-type': `${asset.type}; charset=utf-8`, 'cache-control': 'public, max-age=86400' });
-          res.end(body);
-        },
-      }),
-    ),
-  ];
+  app.get('/graphiql', (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(html));
+  app.get('/graphiql/assets/boot.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').send(BOOT));
+  for (const [name, asset] of Object.entries(ASSETS)) {
+    app.get(`/graphiql/assets/${name}`, (_request, reply) => {
+      let body = cache.get(name);
+      if (!body) cache.set(name, (body = readFileSync(asset.file())));
+      return reply.type(`${asset.type}; charset=utf-8`).header('cache-control', 'public, max-age=86400').send(body);
+    });
+  }
 }

@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { HttpError, type Principal } from '@switchyard/service-kit';
-import type { IdentityConfig } from './config';
+import type { GatewayConfig } from '../config';
 
 export type Authenticate = (headers: IncomingHttpHeaders) => Promise<Principal | null>;
+
+type JwtConfig = NonNullable<GatewayConfig['authentication']['router']['jwt']>;
 
 const unauthenticated = (message: string) => new HttpError(401, message, 'UNAUTHENTICATED');
 
@@ -12,22 +14,27 @@ const unauthenticated = (message: string) => new HttpError(401, message, 'UNAUTH
  * that need a user say so later); a header that is present but invalid is refused outright, so a client
  * never silently runs as anonymous with a broken token.
  */
-export function createAuthenticator(config: IdentityConfig): Authenticate {
-  const jwt = config.jwt;
-  const keys = jwt ? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 }) : undefined;
-
+export function createAuthenticator(jwt: JwtConfig | undefined): Authenticate {
+  const keySets = (jwt?.jwks ?? []).map((entry) => ({
+    ...entry,
+    keys: createRemoteJWKSet(new URL(entry.url), { cooldownDuration: 30_000, timeoutDuration: 5_000 }),
+  }));
   return async (headers) => {
     const header = headers.authorization;
     if (!header) return null;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
-    if (!jwt || !keys) throw unauthenticated('this gateway does not accept tokens: no JWT issuer is configured');
+    if (!jwt || keySets.length === 0) throw unauthenticated('this gateway does not accept tokens: no JWT issuer is configured');
+    const token = match[1]!;
     try {
-      const { payload } = await jwtVerify(match[1]!, keys, {
-        issuer: jwt.issuer,
-        audience: jwt.audience,
-        algorithms: jwt.algorithms,
-        clockTolerance: jwt.clockToleranceSeconds,
+      // With several key sets, the token's issuer says which one signs it; the signature check still decides.
+      const claimed = keySets.length > 1 ? decodeJwt(token).iss : undefined;
+      const entry = keySets.find((k) => claimed !== undefined && k.issuers.includes(claimed)) ?? keySets[0]!;
+      const { payload } = await jwtVerify(token, entry.keys, {
+        issuer: entry.issuers.length ? entry.issuers : undefined,
+        audience: entry.audiences.length ? entry.audiences : undefined,
+        algorithms: entry.algorithms,
+        clockTolerance: Math.round(jwt.clock_skew / 1000),
       });
       if (!payload.sub) throw unauthenticated('access token has no subject (sub)');
       return { userId: payload.sub, scopes: scopesOf(payload) };

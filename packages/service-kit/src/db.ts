@@ -56,7 +56,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connectionTimeoutMillis: 5000,
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
-  pool.on('error', (err) => options.logger?.warn('idle database connection lost', { error: err.message }));
+  pool.on('error', (err) => options.logger?.warn({ error: err.message }, 'idle database connection lost'));
   const stats = { statements: 0 };
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {

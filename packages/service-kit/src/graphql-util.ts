@@ -65,7 +65,7 @@ export function maskUnexpectedErrors(logger: Logger) {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code;
     if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) return formatted;
-    logger.error('unexpected error in resolver', { path: formatted.path, error: (original as Error)?.stack ?? String(original) });
+    logger.error({ path: formatted.path, err: original }, 'unexpected error in resolver');
     return { message: 'internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

@@ -1,14 +1,84 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { HttpError, sendError } from './http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { errorBody, HttpError } from './http';
 import type { Logger } from './logging';
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+export interface HttpServerOptions {
+  logger: Logger;
+  /** Largest accepted request body: a declared Content-Length over it is refused before reading (413). */
+  bodyLimitBytes: number;
+  /** Time allowed to receive a whole request (headers and body). */
+  requestTimeoutMs?: number;
+  /** Time allowed to receive the headers; short, so slowloris clients cannot hold sockets. */
+  headerReadTimeoutMs?: number;
+  /** Longer than load balancers' idle timeouts, so the proxy closes first and no request hits a closing socket. */
+  keepAliveTimeoutMs?: number;
+  maxHeaderBytes?: number;
+}
 
-export interface Route {
-  method: 'GET' | 'POST' | 'OPTIONS' | '*';
-  path: string;
-  handle: Handler;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Fastify's own 4xx codes, in the vocabulary our clients see. */
+const CLIENT_ERROR_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+};
+
+/**
+ * A Fastify instance with the edge every service shares: bounded bodies and timeouts, a request id
+ * (accepted from x-request-id when well-formed, echoed on every response), a per-request pino logger,
+ * 503 while draining, and GraphQL-shaped JSON for every error, never a stack trace.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const headerReadTimeoutMs = Math.min(options.headerReadTimeoutMs ?? 10_000, 10_000);
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // One line per request is the telemetry's job, not the log's; errors are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const offered = req.headers['x-request-id'];
+      return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+    },
+    http: {
+      maxHeaderSize: options.maxHeaderBytes ?? 16_384,
+      headersTimeout: headerReadTimeoutMs,
+      // Node checks header and request timeouts on this interval (30 s by default), which would let a
+      // slowloris client hold a socket three times longer than the timeout says.
+      connectionsCheckingInterval: 1_000,
+    },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.status).headers(err.headers).send(errorBody(err.message, err.code));
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(500).send(errorBody('internal server error', 'INTERNAL_SERVER_ERROR'));
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send(errorBody(`request body exceeds ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+    }
+    if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return reply.code(400).send(errorBody(`malformed JSON body: ${err.message}`, 'BAD_REQUEST'));
+    }
+    return reply.code(status).send(errorBody(err.message, CLIENT_ERROR_CODES[err.code] ?? 'BAD_REQUEST'));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    return reply.code(404).send(errorBody(`no route for ${request.method} ${path}`, 'NOT_FOUND'));
+  });
+  return app;
 }
 
 export interface RunningServer {
@@ -19,95 +89,57 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export interface ServerOptions {
-  host: string;
-  port: number;
-  routes: Route[];
-  logger: Logger;
-  drainMs?: number;
-}
-
-export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
-  const { routes, logger } = options;
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const onPath = routes.filter((r) => r.path === url.pathname);
-    const route = onPath.find((r) => r.method === req.method) ?? onPath.find((r) => r.method === '*');
-    try {
-      if (!route) {
-        if (onPath.length > 0) throw new HttpError(405, `method ${req.method} not allowed on ${url.pathname}`, 'METHOD_NOT_ALLOWED');
-        throw new HttpError(404, `no route for ${url.pathname}`, 'NOT_FOUND');
-      }
-      await route.handle(req, res, url);
-    } catch (err) {
-      if (!(err instanceof HttpError)) logger.error('request failed', { path: url.pathname, error: (err as Error).stack });
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(res, err instanceof HttpError ? err : new HttpError(500, 'internal server error', 'INTERNAL_SERVER_ERROR'));
-    }
-  });
-  // Keep-alive longer than typical load-balancer idle timeouts, so the proxy closes first and no request hits a closing socket.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+export async function listen(app: FastifyInstance, where: { host: string; port: number; drainMs?: number }): Promise<RunningServer> {
+  await app.listen({ host: where.host, port: where.port });
+  const { port } = app.server.address() as AddressInfo;
   // A wildcard bind is reached through loopback; an explicit address is reached as given.
-  const reachableHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const reachableHost = where.host === '0.0.0.0' || where.host === '::' ? '127.0.0.1' : where.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${reachableHost}:${port}`,
+    url: `http://${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${port}`,
     port,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
+      closing ??= (async () => {
+        const force = setTimeout(() => app.server.closeAllConnections(), where.drainMs ?? 10_000);
         force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+        await app.close();
+        clearTimeout(force);
+      })();
       return closing;
     },
   };
 }
 
-/** Liveness says the process answers; readiness runs each named check and reports every result. */
-export function healthRoutes(readinessChecks: Record<string, () => Promise<void>>): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/healthz',
-      handle: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok' }));
-      },
-    },
-    {
-      method: 'GET',
-      path: '/readyz',
-      handle: async (_req, res) => {
-        const results = await Promise.all(
-          Object.entries(readinessChecks).map(async ([name, check]) => {
-            try {
-              await check();
-              return [name, { status: 'ok' }] as const;
-            } catch (err) {
-              return [name, { status: 'failing', error: (err as Error).message }] as const;
-            }
-          }),
-        );
-        const ready = results.every(([, r]) => r.status === 'ok');
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) }));
-      },
-    },
-  ];
+export interface ReadinessReport {
+  ready: boolean;
+  body: Record<string, unknown>;
+}
+
+/** Liveness says the process answers; readiness says whether it should get traffic, and why. */
+export function registerHealthRoutes(app: FastifyInstance, readiness: () => Promise<ReadinessReport>): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const report = await readiness();
+    return reply.code(report.ready ? 200 : 503).send(report.body);
+  });
+}
+
+/** Readiness as a set of named checks, every one of which must pass; each result is reported. */
+export function allChecksPass(checks: Record<string, () => Promise<void>>): () => Promise<ReadinessReport> {
+  return async () => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, { status: 'ok' }] as const;
+        } catch (err) {
+          return [name, { status: 'failing', error: (err as Error).message }] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, r]) => r.status === 'ok');
+    return { ready, body: { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) } };
+  };
 }
 
 /** How a URL is shown to people: loopback addresses read as localhost. */

@@ -8,10 +8,11 @@ import { parse } from 'graphql';
 import { z } from 'zod';
 import { booleanFromEnv, loadConfig, logLevel, port } from './config';
 import { migrate, openDatabase, type Database } from './db';
-import { graphqlRoutes } from './graphql-http';
+import type { FastifyInstance } from 'fastify';
+import { registerGraphQLRoute } from './graphql-http';
 import { createLogger, type Logger } from './logging';
 import { principalFromHeaders, type Principal } from './principal';
-import { displayUrl, healthRoutes, startHttpServer, type Route, type RunningServer } from './server';
+import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
 import { maskUnexpectedErrors } from './graphql-util';
 
 /** The config every subgraph shares; a subgraph with more settings extends it. */
@@ -77,7 +78,7 @@ async function openSubgraphDatabase(
   const db = await openDatabase({ ...config.database, logger });
   try {
     const applied = await migrate(db, join(packageDir, 'migrations'), config.database.schema);
-    if (applied.length) logger.info('migrations applied', { applied });
+    if (applied.length) logger.info({ applied }, 'migrations applied');
     if (config.seed) await seed(db);
     return db;
   } catch (err) {
@@ -105,7 +106,7 @@ interface SubgraphOptions<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   /** Fresh loaders per request, so batching and caching never leak across callers. */
   createLoaders: () => L;
-  routes?: Route[];
+  registerRoutes?: (app: FastifyInstance) => void;
 }
 
 /** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
@@ -123,20 +124,13 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   });
   await apollo.start();
   try {
-    const server = await startHttpServer({
-      host: config.server.host,
-      port: config.server.port,
-      logger,
-      drainMs: config.server.drainMs,
-      routes: [
-        ...graphqlRoutes(apollo, {
-          bodyLimitBytes: config.server.bodyLimitBytes,
-          context: async (req) => ({ principal: principalFromHeaders(req.headers), loaders: options.createLoaders() }),
-        }),
-        ...healthRoutes({ database: () => db.ping() }),
-        ...(options.routes ?? []),
-      ],
+    const app = createHttpServer({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
+    registerGraphQLRoute(app, apollo, {
+      context: async (request) => ({ principal: principalFromHeaders(request.headers), loaders: options.createLoaders() }),
     });
+    registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
+    options.registerRoutes?.(app);
+    const server = await listen(app, { host: config.server.host, port: config.server.port, drainMs: config.server.drainMs });
     return {
       url: server.url,
       port: server.port,
@@ -158,7 +152,8 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
 export interface SubgraphParts<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   createLoaders: () => L;
-  routes?: Route[];
+  /** Routes beside /graphql, such as an internal API. */
+  registerRoutes?: (app: FastifyInstance) => void;
   /** Clients or pools the parts own, closed after the server stops. */
   close?: () => Promise<void>;
 }
@@ -200,8 +195,17 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
   };
 }
 
-/** For a service's main.ts: start it, print where it listens, stop cleanly on SIGINT/SIGTERM. */
+/**
+ * For a service's main.ts: start it, print where it listens, stop cleanly on SIGINT/SIGTERM. No request
+ * path relies on the process-wide handlers: they log what escaped and exit for the supervisor to restart.
+ */
 export function runMain(name: string, start: () => Promise<{ url: string; close(): Promise<void> }>): void {
+  const crash = (kind: string) => (err: unknown) => {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: name, msg: kind, error: (err as Error)?.stack ?? String(err) })}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
   start().then(
     (service) => {
       process.stdout.write(`${name} ready at ${displayUrl(service.url)}/graphql\n`);
@@ -220,4 +224,3 @@ export function runMain(name: string, start: () => Promise<{ url: string; close(
     },
   );
 }
-

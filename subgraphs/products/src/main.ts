@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition } from '@switchyard/service-kit';
 import { createProductLoaders, type ProductLoaders } from './loaders';
-import { reservationRoutes } from './reservations';
+import { registerReservationRoutes } from './reservations';
 import { createProductResolvers } from './resolvers';
 import { seedProducts } from './seed';
 import { createProductStore } from './store';
@@ -18,7 +18,7 @@ export const productsSubgraph: SubgraphDefinition<typeof configSchema, ProductLo
     return {
       resolvers: createProductResolvers(store),
       createLoaders: () => createProductLoaders(store),
-      routes: reservationRoutes(store),
+      registerRoutes: (app) => registerReservationRoutes(app, store),
     };
   },
 };

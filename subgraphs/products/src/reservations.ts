@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, parseJsonBody, readBody, sendJson, type Route } from '@switchyard/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { ReservationRefused, type ProductStore } from './store';
 
@@ -18,8 +18,8 @@ const reserveRequest = z.object({
 
 const releaseRequest = z.object({ orderId: z.string().min(1).max(100) });
 
-async function readRequest<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(parseJsonBody(await readBody(req, 64 * 1024)));
+function parseRequest<T>(body: unknown, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
@@ -27,30 +27,22 @@ async function readRequest<T>(req: IncomingMessage, schema: z.ZodType<T>): Promi
   return parsed.data;
 }
 
-export function reservationRoutes(store: ProductStore): Route[] {
-  return [
-    {
-      method: 'POST',
-      path: '/internal/reservations',
-      handle: async (req: IncomingMessage, res: ServerResponse) => {
-        const { orderId, items } = await readRequest(req, reserveRequest);
-        try {
-          sendJson(res, 200, { orderId, lines: await store.reserve(orderId, items) });
-        } catch (err) {
-          if (!(err instanceof ReservationRefused)) throw err;
-          sendJson(res, err.reason === 'OUT_OF_STOCK' ? 409 : 422, {
-            error: { code: err.reason, productId: err.productId, available: err.available, message: err.message },
-          });
-        }
-      },
-    },
-    {
-      method: 'POST',
-      path: '/internal/reservations/release',
-      handle: async (req: IncomingMessage, res: ServerResponse) => {
-        const { orderId } = await readRequest(req, releaseRequest);
-        sendJson(res, 200, { orderId, released: await store.release(orderId) });
-      },
-    },
-  ];
+const INTERNAL_BODY_LIMIT = 64 * 1024;
+
+export function registerReservationRoutes(app: FastifyInstance, store: ProductStore): void {
+  app.post('/internal/reservations', { bodyLimit: INTERNAL_BODY_LIMIT }, async (request, reply) => {
+    const { orderId, items } = parseRequest(request.body, reserveRequest);
+    try {
+      return { orderId, lines: await store.reserve(orderId, items) };
+    } catch (err) {
+      if (!(err instanceof ReservationRefused)) throw err;
+      return reply.code(err.reason === 'OUT_OF_STOCK' ? 409 : 422).send({
+        error: { code: err.reason, productId: err.productId, available: err.available, message: err.message },
+      });
+    }
+  });
+  app.post('/internal/reservations/release', { bodyLimit: INTERNAL_BODY_LIMIT }, async (request) => {
+    const { orderId } = parseRequest(request.body, releaseRequest);
+    return { orderId, released: await store.release(orderId) };
+  });
 }

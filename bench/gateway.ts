@@ -1,0 +1,147 @@
+/**
+ * npm run bench:gateway: the gateway alone, side by side in one run, on the same replaying subgraphs
+ * (bench/replay-subgraphs.ts) and the same cross-subgraph query:
+ *   - switchyard: this checkout's `switchyard` command (compiled JavaScript, the full pipeline);
+ *   - baseline: an earlier commit's gateway as it ran then (BENCH_BASELINE, default the commit before
+ *     the Fastify edge), under tsx;
+ *   - bare: Apollo Gateway as its documentation shows it (bench/bare-gateway.ts).
+ * Each gateway is its own process; rounds alternate so machine noise hits all alike. Reported:
+ * throughput, latency, the gateway process's CPU time per request and its resident memory (from /proc).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
+import { prepareBaseline } from './baseline';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const BASELINE = process.env.BENCH_BASELINE ?? '6bec66e';
+const root = resolve(__dirname, '..');
+const QUERY = JSON.stringify({
+  query: `{ users(first: 20) { edges { node { name orders(first: 5) { edges { node { id totalCents user { email }
+    items { quantity unitPriceCents product { name priceCents stock } } } } } } } } }`,
+});
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  rssMb: number;
+}
+
+interface Contender {
+  name: string;
+  launch: (env: Record<string, string>) => WatchedProcess;
+  process?: WatchedProcess;
+  url?: string;
+  results: Result[];
+}
+
+function procStat(pid: number): { cpuMs: number; rssMb: number } {
+  // utime + stime in clock ticks (100 per second on Linux); resident set from status.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+  return { cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100, rssMb: Number(rss) / 1024 };
+}
+
+/** The node process serving requests: tsx runs it as a child of its launcher; plain node is the launcher. */
+function gatewayPid(launcher: number): number {
+  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.length ? Number(children[0]) : launcher;
+}
+
+async function start(c: Contender, env: Record<string, string>): Promise<void> {
+  const port = await freePort();
+  c.process = c.launch({ ...env, PORT: String(port), LOG_LEVEL: 'error', NODE_ENV: 'production' });
+  await c.process.waitFor(/ready at/, 60_000);
+  c.url = `http://127.0.0.1:${port}`;
+}
+
+async function load(c: Contender): Promise<Result> {
+  const pool = new Pool(c.url!, { connections: CONCURRENCY });
+  const pid = gatewayPid(c.process!.child.pid!);
+  const latencies: number[] = [];
+  const before = procStat(pid);
+  const deadline = Date.now() + SECONDS * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const began = performance.now();
+      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: QUERY });
+      const text = await res.body.text();
+      if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${c.name}: ${res.statusCode} ${text.slice(0, 200)}`);
+      latencies.push(performance.now() - began);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const after = procStat(pid);
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: latencies.length / SECONDS,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    cpuMsPerRequest: (after.cpuMs - before.cpuMs) / latencies.length,
+    rssMb: after.rssMb,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  process.stdout.write('building the switchyard command (npm run build)...\n');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  const baseline = prepareBaseline(root, BASELINE);
+  const subgraphs = spawnService('bench/replay-subgraphs.ts', {});
+  const urls = JSON.parse(/subgraphs ready (.*)/.exec(await subgraphs.waitFor(/subgraphs ready .*\n/, 60_000))![1]!) as Record<string, string>;
+  const env = {
+    SUPERGRAPH_PATH: join(root, 'gateway', 'supergraph.graphql'),
+    SUBGRAPH_USERS_URL: urls.users!,
+    SUBGRAPH_PRODUCTS_URL: urls.products!,
+    SUBGRAPH_ORDERS_URL: urls.orders!,
+  };
+  const contenders: Contender[] = [
+    { name: 'switchyard (compiled CLI)', launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e), results: [] },
+    { name: `baseline ${baseline.commit} (tsx)`, launch: (e) => spawnService('gateway/src/main.ts', e, baseline.dir), results: [] },
+    { name: 'bare Apollo Gateway', launch: (e) => spawnService('bench/bare-gateway.ts', e), results: [] },
+  ];
+  try {
+    for (const c of contenders) await start(c, env);
+    process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
+    for (const c of contenders) await load(c); // warm-up (and the replaying subgraphs learn the query), discarded
+    for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c));
+    const rows = contenders.map((c) => ({
+      name: c.name,
+      rps: median(c.results.map((r) => r.rps)),
+      p50: median(c.results.map((r) => r.p50)),
+      p99: median(c.results.map((r) => r.p99)),
+      cpu: median(c.results.map((r) => r.cpuMsPerRequest)),
+      rss: Math.max(...c.results.map((r) => r.rssMb)),
+    }));
+    const head = `${'gateway'.padEnd(30)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'RSS MB'.padStart(8)}`;
+    process.stdout.write(`\n${head}\n`);
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.name.padEnd(30)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpu.toFixed(2).padStart(11)} ${r.rss.toFixed(0).padStart(8)}\n`,
+      );
+    }
+    const [ours, before, bare] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    process.stdout.write(
+      `\nswitchyard / bare:     throughput ${ratio(ours.rps, bare.rps)}, CPU per request ${ratio(ours.cpu, bare.cpu)}, memory ${ratio(ours.rss, bare.rss)}\n` +
+        `switchyard / baseline: throughput ${ratio(ours.rps, before.rps)}, CPU per request ${ratio(ours.cpu, before.cpu)}, memory ${ratio(ours.rss, before.rss)}\n` +
+        `(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`,
+    );
+  } finally {
+    for (const c of contenders) c.process?.signal('SIGTERM');
+    subgraphs.signal('SIGTERM');
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+});

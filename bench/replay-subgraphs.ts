@@ -1,0 +1,53 @@
+/**
+ * The subgraphs for bench/gateway.ts, in their own process: the real users, products and orders
+ * subgraphs, each behind a replaying front that answers a request body it has seen before from memory.
+ * The first request of each shape goes to the real subgraph (so responses are real); after that the
+ * subgraphs cost almost nothing, and what the benchmark measures is the gateway alone. The front is
+ * bare node:http on purpose: it must be cheaper than anything it is used to measure.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { startOrders } from '../subgraphs/orders/src/main';
+import { startProducts } from '../subgraphs/products/src/main';
+import { startUsers } from '../subgraphs/users/src/main';
+
+async function replayingFront(target: string): Promise<string> {
+  const seen = new Map<string, { status: number; body: string }>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let answer = seen.get(body);
+      if (!answer) {
+        const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        answer = { status: upstream.statusCode, body: await upstream.body.text() };
+        if (answer.status === 200 && !answer.body.includes('"errors"')) seen.set(body, answer);
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
+      res.end(answer.body);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+}
+
+async function main(): Promise<void> {
+  const quiet = { 'server.port': 0, logLevel: 'error', 'database.poolMax': 4 };
+  const [users, products] = await Promise.all([startUsers(quiet), startProducts(quiet)]);
+  const orders = await startOrders({ ...quiet, 'products.internalUrl': products.url });
+  const urls = {
+    users: await replayingFront(users.graphqlUrl),
+    products: await replayingFront(products.graphqlUrl),
+    orders: await replayingFront(orders.graphqlUrl),
+  };
+  process.stdout.write(`subgraphs ready ${JSON.stringify(urls)}\n`);
+  process.once('SIGTERM', () => process.exit(0));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+});

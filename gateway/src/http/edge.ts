@@ -1,0 +1,69 @@
+import cors from '@fastify/cors';
+import type { ApolloServer } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { registerHealthRoutes, type Principal } from '@switchyard/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config';
+import type { RequestContext } from '../context';
+import { withinRequest } from '../transport/request-scope';
+import { corsOptionsFor } from './cors';
+import { registerGraphiql } from './graphiql';
+import type { Readiness } from './readiness';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The gateway's request context; set by the GraphQL route's first hook. */
+    ctx: RequestContext;
+  }
+}
+
+export interface HttpEdgeOptions {
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping'>;
+  apollo: ApolloServer<RequestContext>;
+  /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
+  authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
+  readiness: Readiness;
+}
+
+/**
+ * The HTTP stage: CORS at the door, the request context created at the GraphQL route's first hook,
+ * identity before GraphQL, then Apollo Server (CSRF prevention, GraphQL-over-HTTP). Body and header
+ * limits, timeouts and error bodies come from service-kit's server.
+ */
+export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOptions): Promise<void> {
+  const { config, apollo, authenticate } = options;
+  const routerTimeoutMs = config.traffic_shaping.router.timeout;
+  await app.register(cors, () => corsOptionsFor(config.cors));
+
+  const executeGraphQL = fastifyApolloHandler(apollo, { context: async (request) => request.ctx });
+  await app.register(async (graphql) => {
+    graphql.decorateRequest('ctx', null as unknown as RequestContext);
+    graphql.addHook('onRequest', async (request, reply) => {
+      const clientGone = new AbortController();
+      // A response closed before it finished means the client went away: stop its subgraph fetches.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) clientGone.abort(new Error('client disconnected'));
+      });
+      request.ctx = {
+        requestId: request.id,
+        logger: request.log,
+        deadline: Date.now() + routerTimeoutMs,
+        signal: AbortSignal.any([clientGone.signal, AbortSignal.timeout(routerTimeoutMs)]),
+        principal: null,
+        decisions: [],
+      };
+    });
+    graphql.addHook('preHandler', async (request) => {
+      request.ctx.principal = await authenticate(request.headers);
+    });
+    graphql.route<{ Reply: string }>({
+      method: ['GET', 'POST'],
+      url: config.supergraph.path,
+      // Subgraph fetches run inside the request's scope, so the transport can read its signal.
+      handler: (request, reply) => withinRequest(request.ctx, () => executeGraphQL.call(graphql, request, reply)),
+    });
+  });
+
+  if (config.graphiql.enabled) registerGraphiql(app, config.supergraph.path);
+  registerHealthRoutes(app, options.readiness);
+}
