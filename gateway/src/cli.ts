@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, runMain } from '@switchyard/service-kit';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import { gatewayConfigSchema, loadGatewayConfig } from './config';
 
 const USAGE = `Usage:
@@ -31,6 +30,8 @@ const processIo: CliIo = {
 
 /** The config file's JSON Schema, input side (what a file may say), for editors' completion and checks. */
 export function configJsonSchema(): Record<string, unknown> {
+  // Required here, not at the top, so the running gateway never loads it (resident memory is benchmarked).
+  const { zodToJsonSchema } = require('zod-to-json-schema') as typeof import('zod-to-json-schema');
   return {
     title: 'Switchyard gateway configuration',
     ...zodToJsonSchema(gatewayConfigSchema, { $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: 'input', applyRegexFlags: true }),

@@ -227,6 +227,7 @@ describe('loadGatewayConfig', () => {
     [{ 'supergraph.path': '/healthz' }, 'supergraph.path (from overrides): must not be one of /graphiql, /healthz, /readyz'],
     [{ 'server.http.header_read_timeout': '11s' }, 'server.http.header_read_timeout (from overrides): must be at most 10s'],
     [{ 'traffic_shaping.router.timeout': '5s' }, 'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline'],
+    [{ 'traffic_shaping.router.timeout': '600h' }, "traffic_shaping.router.timeout (from overrides): must be at most 2147483647 ms (about 24.8 days), Node's longest timer"],
     [{ 'traffic_shaping.all.timeout': 0 }, 'traffic_shaping.all.timeout (from overrides): Number must be greater than 0'],
     [{ override_subgraph_url: { users: 'not a url' } }, 'override_subgraph_url.users (from overrides): must be an absolute http: or https: URL'],
     [{ override_subgraph_url: { users: 'users:4001' } }, 'override_subgraph_url.users (from overrides): must be an absolute http: or https: URL'],

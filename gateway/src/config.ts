@@ -57,8 +57,9 @@ export const gatewayConfigSchema = z
     telemetry: telemetryConfigSchema,
   })
   .strict()
-  // Node refuses to create a server whose headersTimeout exceeds its requestTimeout.
-  .refine((config) => config.server.http.header_read_timeout <= config.traffic_shaping.router.timeout, {
+  // Node refuses to create a server whose headersTimeout exceeds its requestTimeout. Either may be
+  // missing here when it was itself refused; that is reported already.
+  .refine(({ server, traffic_shaping }) => !(server.http.header_read_timeout > traffic_shaping.router.timeout), {
     message: 'must not exceed traffic_shaping.router.timeout, the whole-request deadline',
     path: ['server', 'http', 'header_read_timeout'],
   });

@@ -100,6 +100,7 @@ describe('loadConfig', () => {
       'server.port (from env PORT): Number must be less than or equal to 65535',
     ]);
     expect(issuesOf(() => loadConfig(schema, { env: { SEED: 'maybe' }, bindings }))).toEqual(['seed (from env SEED): Expected boolean, received string']);
+    expect(issuesOf(() => loadConfig(schema, { env: { SEED: 'toString' }, bindings }))).toEqual(['seed (from env SEED): Expected boolean, received string']);
     expect(issuesOf(() => loadConfig(schema, { env: { UPSTREAM_URL: 'ftp://files.example' }, bindings }))).toEqual([
       'upstream.url (from env UPSTREAM_URL): must be an absolute http: or https: URL',
     ]);

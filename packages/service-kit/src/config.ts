@@ -191,7 +191,7 @@ function define(target: object, key: string, value: unknown): void {
 /** Env vars and `${env.X}` expansions arrive as text; these helpers also take the text of their values. */
 const booleanText: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
 
-export const booleanFromEnv = z.preprocess((v) => (typeof v === 'string' && v in booleanText ? booleanText[v] : v), z.boolean());
+export const booleanFromEnv = z.preprocess((v) => (typeof v === 'string' && Object.hasOwn(booleanText, v) ? booleanText[v] : v), z.boolean());
 
 /** An integer, or its decimal text. */
 export function integer(range: { min?: number; max?: number } = {}) {
