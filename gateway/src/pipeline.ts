@@ -1,5 +1,4 @@
 import { ApolloServer } from '@apollo/server';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger, type Route } from '@switchyard/service-kit';
@@ -26,8 +25,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   const transport = createSubgraphHttpClient(config.transport);
   const execution = createExecution(config.execution, transport.fetcher, logger);
   const apollo = new ApolloServer<RequestContext>({
-    // ApolloGateway implements the gateway interface Apollo Server 5 calls; the two packages pin different majors of its types.
-    gateway: execution.gateway as unknown as GatewayInterface,
+    gateway: execution.gateway,
     csrfPrevention: true,
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,

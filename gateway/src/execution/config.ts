@@ -1,14 +1,24 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** What the planning and execution stage is configured with. */
+export interface ExecutionConfig {
+  /** The composed supergraph file; relative paths are resolved from the working directory. */
+  supergraphPath: string;
+  /** Per-subgraph routing URL overrides, keyed by subgraph name as in the supergraph. */
+  subgraphUrls: Record<string, string>;
+  /** Watch the supergraph file and serve each valid new version without a restart. */
+  hotReload: boolean;
+  /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
+  anonymousTelemetry: boolean;
+}
+
 export const executionConfigSchema = z
   .object({
-    /** The composed supergraph; relative paths are resolved from the working directory. Ours by default. */
     supergraphPath: z.string().min(1).default(join(__dirname, '..', '..', 'supergraph.graphql')),
-    /** Per-subgraph routing URL overrides, keyed by subgraph name as in supergraph.yaml. */
     subgraphUrls: z.record(z.string(), z.string().url()).default({}),
+    hotReload: z.boolean().default(false),
+    anonymousTelemetry: z.boolean().default(false),
   })
   .strict()
-  .default({});
-
-export type ExecutionConfig = z.infer<typeof executionConfigSchema>;
+  .default({}) satisfies z.ZodType<ExecutionConfig, z.ZodTypeDef, unknown>;
