@@ -26,8 +26,9 @@ export interface PrePlanningChange {
 /**
  * A stage that runs after Apollo Server has parsed and validated an operation and before the query
  * planner sees it. It returns a change, undefined to leave the operation as it is, or throws a
- * GraphQLError to refuse the operation: the client gets that error (status 200 like any execution error,
- * unless the error sets `extensions.http.status`). Any other error is a bug and becomes a masked 500.
+ * GraphQLError to refuse the operation: the client gets that error with status 400 (Apollo Server's for a
+ * result with errors and no data) unless the error sets `extensions.http.status`. Any other error is a
+ * bug: logged, and a masked 500 for the client.
  */
 export interface PrePlanningStage {
   name: string;

@@ -1,6 +1,6 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
 import { SubgraphDataSource } from '../transport/subgraph-data-source';
@@ -21,6 +21,7 @@ type ServerGateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type ServerLoadResult = Awaited<ReturnType<ServerGateway['load']>>;
 type ServerExecutor = NonNullable<ServerLoadResult['executor']>;
 type ServerRequestContext = Parameters<ServerExecutor>[0];
+type ServerExecutionResult = Awaited<ReturnType<ServerExecutor>>;
 type SchemaListener = Parameters<ServerGateway['onSchemaLoadOrUpdate']>[0];
 type ApolloGatewayExecutor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
 type ApolloGatewayRequestContext = Parameters<ApolloGatewayExecutor>[0];
@@ -87,6 +88,20 @@ export class SupergraphGateway implements ServerGateway {
   }
 
   private readonly execute: ServerExecutor = async (requestContext) => {
+    try {
+      return await this.planAndExecute(requestContext);
+    } catch (err) {
+      if (err instanceof GraphQLError) throw err;
+      // Apollo Server would wrap this in a GraphQLError carrying its message, which formatError lets through.
+      this.options.logger.error('planning or execution failed', {
+        requestId: requestContext.context.requestId,
+        error: (err as Error)?.stack ?? String(err),
+      });
+      throw new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    }
+  };
+
+  private async planAndExecute(requestContext: ServerRequestContext): Promise<ServerExecutionResult> {
     const served = this.servedBySchema.get(requestContext.schema);
     if (!served) throw new Error('the operation was validated against a schema this gateway never served');
     const { context } = requestContext;
@@ -107,7 +122,7 @@ export class SupergraphGateway implements ServerGateway {
       served.inFlight -= 1;
       if (served.retired && served.inFlight === 0) void this.stopServed(served);
     }
-  };
+  }
 
   private async serve(supergraph: ActiveSupergraph): Promise<ServedSupergraph> {
     // ApolloGateway's constructor reads this, and unless it is set starts an exporter that probes cloud
