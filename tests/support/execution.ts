@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -27,7 +28,7 @@ export async function startTestSubgraph(name: string, sdl: string, resolvers: Gr
   const received: string[] = [];
   const server = new ApolloServer({
     schema: buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]),
-    plugins: [{ requestDidStart: async ({ request }) => void received.push(request.query ?? '') }],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), { requestDidStart: async ({ request }) => void received.push(request.query ?? '') }],
   });
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
   return { name, url, sdl, received, close: () => server.stop() };
@@ -55,6 +56,8 @@ export async function startTestGateway(options: {
   supergraphPath: string;
   hotReload?: boolean;
   stages?: PrePlanningStage[];
+  /** Run between Apollo Server's validation and the gateway, as the admission stage does. */
+  plugins?: ApolloServerPlugin<RequestContext>[];
   logger?: Logger;
 }): Promise<TestGateway> {
   const logger = options.logger ?? createLogger('gateway', 'silent');
@@ -71,6 +74,7 @@ export async function startTestGateway(options: {
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
+    plugins: options.plugins,
   });
   const { url } = await startStandaloneServer(apollo, {
     listen: { port: 0, host: '127.0.0.1' },

@@ -36,6 +36,8 @@ const RELOAD_DEBOUNCE_MS = 100;
 export class SupergraphManager {
   private current: ActiveSupergraph;
   private lastFailure: SupergraphStatus['lastFailure'];
+  /** The content last refused, so that events that do not change it are not checked and logged again. */
+  private refusedHash?: string;
   private watcher?: FSWatcher;
   private debounce?: NodeJS.Timeout;
   private reloads: Promise<void> = Promise.resolve();
@@ -91,15 +93,24 @@ export class SupergraphManager {
       } catch (err) {
         throw new Error(`supergraphPath: cannot read ${path}: ${(err as Error).message}`);
       }
-      if (sha256(sdl) === this.current.hash) {
-        this.lastFailure = undefined;
+      const hash = sha256(sdl);
+      if (hash === this.current.hash) {
+        this.lastFailure = this.refusedHash = undefined;
         return;
       }
-      const next = checkSupergraph(path, sdl, this.options.subgraphUrls);
-      const commit = await prepare(next);
+      if (hash === this.refusedHash) return;
+      let commit: () => void;
+      let next: ActiveSupergraph;
+      try {
+        next = checkSupergraph(path, sdl, this.options.subgraphUrls);
+        commit = await prepare(next);
+      } catch (err) {
+        this.refusedHash = hash;
+        throw err;
+      }
       const previous = this.current;
       this.current = next;
-      this.lastFailure = undefined;
+      this.lastFailure = this.refusedHash = undefined;
       commit();
       this.options.logger.info('serving a new supergraph', { path, hash: next.hash, previousHash: previous.hash });
     } catch (err) {
