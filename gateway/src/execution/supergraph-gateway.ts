@@ -59,6 +59,7 @@ export class SupergraphGateway implements ServerGateway {
   private readonly servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
   /** Versions not yet stopped: the current one and retired ones with requests still in flight. */
   private readonly running = new Set<ServedSupergraph>();
+  private current?: ServedSupergraph;
 
   constructor(private readonly options: SupergraphGatewayOptions) {}
 
@@ -68,12 +69,11 @@ export class SupergraphGateway implements ServerGateway {
   }
 
   async load(): Promise<ServerLoadResult> {
-    let current: ServedSupergraph | undefined;
     await this.options.supergraphs.start(async (next) => {
       const served = await this.serve(next);
       return () => {
-        const previous = current;
-        current = served;
+        const previous = this.current;
+        this.current = served;
         this.servedBySchema.set(served.apiSchema, served);
         this.notify(served);
         if (previous) this.retire(previous);

@@ -86,34 +86,28 @@ export class SupergraphManager {
   private async reload(prepare: PrepareSupergraph): Promise<void> {
     if (this.closed) return;
     const { path } = this.current;
+    let sdl: string;
     try {
-      let sdl: string;
-      try {
-        sdl = await readFile(path, 'utf8');
-      } catch (err) {
-        throw new Error(`supergraphPath: cannot read ${path}: ${(err as Error).message}`);
-      }
-      const hash = sha256(sdl);
-      if (hash === this.current.hash) {
-        this.lastFailure = this.refusedHash = undefined;
-        return;
-      }
-      if (hash === this.refusedHash) return;
-      let commit: () => void;
-      let next: ActiveSupergraph;
-      try {
-        next = checkSupergraph(path, sdl, this.options.subgraphUrls);
-        commit = await prepare(next);
-      } catch (err) {
-        this.refusedHash = hash;
-        throw err;
-      }
+      sdl = await readFile(path, 'utf8');
+    } catch (err) {
+      return this.fail(`supergraphPath: cannot read ${path}: ${(err as Error).message}`);
+    }
+    const hash = sha256(sdl);
+    if (hash === this.current.hash) {
+      this.lastFailure = this.refusedHash = undefined;
+      return;
+    }
+    if (hash === this.refusedHash) return;
+    try {
+      const next = checkSupergraph(path, sdl, this.options.subgraphUrls);
+      const commit = await prepare(next);
       const previous = this.current;
       this.current = next;
       this.lastFailure = this.refusedHash = undefined;
       commit();
-      this.options.logger.info('serving a new supergraph', { path, hash: next.hash, previousHash: previous.hash });
+      this.options.logger.info('serving a new supergraph', { path, hash, previousHash: previous.hash });
     } catch (err) {
+      this.refusedHash = hash;
       this.fail((err as Error).message);
     }
   }
