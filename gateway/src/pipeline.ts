@@ -1,5 +1,4 @@
 import { ApolloServer } from '@apollo/server';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
@@ -33,7 +32,12 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   const shaping = config.traffic_shaping;
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
-    { supergraphPath: config.supergraph.schema_path, subgraphUrls: config.override_subgraph_url },
+    {
+      supergraphPath: config.supergraph.schema_path,
+      subgraphUrls: config.override_subgraph_url,
+      hotReload: config.supergraph.hot_reload,
+      anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
+    },
     (subgraph) => transport.fetcher(shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
   );
@@ -43,8 +47,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     }
   }
   const apollo = new ApolloServer<RequestContext>({
-    // ApolloGateway implements the gateway interface Apollo Server 5 calls; the two packages pin different majors of its types.
-    gateway: execution.gateway as unknown as GatewayInterface,
+    gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
     introspection: config.supergraph.introspection,
     includeStacktraceInErrorResponses: false,
@@ -59,8 +62,9 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   });
   await apollo.start();
   const probe = transport.fetcher(PROBE_TIMEOUT_MS);
+  // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
-    execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(probe, s.url) })),
+    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(probe, s.url) })),
     PROBE_INTERVAL_MS,
   );
   return {
@@ -68,7 +72,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     authenticate: createAuthenticator(config.authentication.router.jwt),
     readiness: gatewayReadiness({
       // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
-      supergraph: () => ({ loaded: true }),
+      supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
       subgraphs: subgraphHealth,
       required: config.health_check.required_subgraphs,
     }),

@@ -31,3 +31,15 @@ export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   }
   return bindings;
 }
+
+/** What the planning and execution stage is given, mapped from the sections above by pipeline.ts. */
+export interface ExecutionConfig {
+  /** The composed supergraph file; relative paths are resolved from the working directory. */
+  supergraphPath: string;
+  /** Per-subgraph routing URL overrides, keyed by subgraph name as in the supergraph. */
+  subgraphUrls: Record<string, string>;
+  /** Watch the supergraph file and serve each valid new version without a restart. */
+  hotReload: boolean;
+  /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
+  anonymousTelemetry: boolean;
+}

@@ -15,34 +15,35 @@ export interface SubgraphHealthWatch {
 }
 
 /**
- * Probes every subgraph in the background, one at a time per subgraph, so /readyz answers at once from
+ * Probes every subgraph in the background, all at once every intervalMs, so /readyz answers at once from
  * the last results: the kubelet's probe timeout is shorter than a hung subgraph takes to time out.
  */
-export function watchSubgraphHealth(subgraphs: SubgraphProbe[], intervalMs: number): SubgraphHealthWatch {
-  const health: Record<string, SubgraphHealth> = Object.fromEntries(subgraphs.map((s) => [s.name, { status: 'unknown' }]));
-  const timers = new Set<NodeJS.Timeout>();
+export function watchSubgraphHealth(subgraphs: () => SubgraphProbe[], intervalMs: number): SubgraphHealthWatch {
+  let health: Record<string, SubgraphHealth> = Object.fromEntries(subgraphs().map((s) => [s.name, { status: 'unknown' }]));
+  let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const probe = async (s: SubgraphProbe) => {
-    try {
-      await s.probe();
-      health[s.name] = { status: 'up', checkedAt: new Date().toISOString() };
-    } catch (err) {
-      health[s.name] = { status: 'down', checkedAt: new Date().toISOString(), error: (err as Error).message };
-    }
+  const round = async () => {
+    const results = await Promise.all(
+      subgraphs().map(async (s): Promise<[string, SubgraphHealth]> => {
+        try {
+          await s.probe();
+          return [s.name, { status: 'up', checkedAt: new Date().toISOString() }];
+        } catch (err) {
+          return [s.name, { status: 'down', checkedAt: new Date().toISOString(), error: (err as Error).message }];
+        }
+      }),
+    );
+    health = Object.fromEntries(results);
     if (stopped) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void probe(s);
-    }, intervalMs);
+    timer = setTimeout(round, intervalMs);
     timer.unref();
-    timers.add(timer);
   };
-  for (const s of subgraphs) void probe(s);
+  void round();
   return {
-    snapshot: () => ({ ...health }),
+    snapshot: () => health,
     stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(timer);
     },
   };
 }

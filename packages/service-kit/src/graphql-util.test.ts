@@ -1,4 +1,6 @@
-import { decodeCursor, encodeCursor, pageSize, toPage } from './graphql-util';
+import { GraphQLError } from 'graphql';
+import { decodeCursor, encodeCursor, maskUnexpectedErrors, pageSize, toPage } from './graphql-util';
+import { createLogger } from './logging';
 
 describe('cursor paging', () => {
   it('round-trips a key through an opaque cursor', () => {
@@ -27,5 +29,25 @@ describe('cursor paging', () => {
     expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor('b') });
     expect(toPage(rows, 3, (r) => r.id).pageInfo.hasNextPage).toBe(false);
     expect(toPage([], 3, (r: { id: string }) => r.id).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+  });
+});
+
+describe('masking unexpected errors', () => {
+  const mask = maskUnexpectedErrors(createLogger('test', 'silent'));
+  const internal = { message: 'connect ECONNREFUSED 10.0.0.7:5432', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  const masked = { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+
+  it('shows an error raised on purpose, with or without a code', () => {
+    const coded = new GraphQLError('first must be between 1 and 100', { extensions: { code: 'BAD_USER_INPUT' } });
+    expect(mask({ message: coded.message, extensions: { code: 'BAD_USER_INPUT' } }, coded).message).toBe('first must be between 1 and 100');
+    const plain = new GraphQLError('order not found');
+    expect(mask({ message: 'order not found', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, plain).message).toBe('order not found');
+  });
+
+  it('hides a plain Error, and one that Apollo Server wrapped in a GraphQLError (thrown in a plugin)', () => {
+    const bug = new Error('connect ECONNREFUSED 10.0.0.7:5432');
+    expect(mask(internal, bug)).toEqual(masked);
+    const wrapped = new GraphQLError(bug.message, { originalError: bug });
+    expect(mask(internal, wrapped)).toEqual(masked);
   });
 });

@@ -57,15 +57,19 @@ export const badInput = (message: string, extensions: Record<string, unknown> = 
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...extensions } });
 
 /**
- * Errors we raised on purpose carry a code and reach the client as they are; anything else is an
- * internal failure (a database error, a bug) and is logged in full but shown only as a generic message.
+ * Errors we raised on purpose (a GraphQLError, or any error with a code) reach the client as they are;
+ * anything else is an internal failure (a database error, a bug) and is logged in full but shown only
+ * as a generic message. Apollo Server wraps an Error thrown outside a resolver (in a plugin, say) in a
+ * GraphQLError that keeps its message, so the wrapped original decides, not the wrapper.
  */
 export function maskUnexpectedErrors(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code;
-    if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) return formatted;
-    logger.error({ path: formatted.path, err: original }, 'unexpected error in resolver');
+    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    const cause = original instanceof GraphQLError ? original.originalError : original;
+    if (original instanceof GraphQLError && (!cause || cause instanceof GraphQLError)) return formatted;
+    logger.error({ path: formatted.path, err: cause ?? original }, 'unexpected error');
     return { message: 'internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

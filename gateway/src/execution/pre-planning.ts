@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { getOperationAST, GraphQLError, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { RequestContext } from '../context';
+import type { ActiveSupergraph } from './supergraph';
+
+export interface PrePlanningInput {
+  /** The operation as Apollo Server parsed and validated it, or as the previous stage changed it. */
+  document: DocumentNode;
+  /** The name of the operation being run; null for an anonymous one. */
+  operationName: string | null;
+  context: RequestContext;
+  /** The supergraph this request was validated against and will be planned on. */
+  supergraph: ActiveSupergraph;
+}
+
+export interface PrePlanningChange {
+  /** The operation to plan and execute instead; it must still be valid against the API schema. */
+  document: DocumentNode;
+  /**
+   * Distinguishes this change in the plan-cache key: two requests with the same operation text whose
+   * stages return the same cache keys share a query plan, so the key must identify the change fully.
+   */
+  cacheKey: string;
+}
+
+/**
+ * A stage that runs after Apollo Server has parsed and validated an operation and before the query
+ * planner sees it. It returns a change, undefined to leave the operation as it is, or throws a
+ * GraphQLError to refuse the operation: the client gets that error with status 400 (Apollo Server's for a
+ * result with errors and no data) unless the error sets `extensions.http.status`. Any other error is a
+ * bug: logged, and a masked 500 for the client.
+ */
+export interface PrePlanningStage {
+  name: string;
+  beforePlanning(input: PrePlanningInput): PrePlanningChange | undefined | Promise<PrePlanningChange | undefined>;
+}
+
+/** What the planner gets when a stage changed the operation. */
+export interface ChangedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  source: string;
+  /** ApolloGateway keys its query-plan cache by this (and the operation name). */
+  queryHash: string;
+}
+
+export type PrePlanningOutcome =
+  | { kind: 'unchanged' }
+  | { kind: 'changed'; operation: ChangedOperation }
+  | { kind: 'refused'; error: GraphQLError };
+
+export interface PrePlanningRequest {
+  document: DocumentNode;
+  operationName: string | null;
+  /** Apollo Server's hash of the operation text. */
+  queryHash: string;
+  /** The API schema the operation was validated against. */
+  apiSchema: GraphQLSchema;
+  context: RequestContext;
+  supergraph: ActiveSupergraph;
+}
+
+/** Runs the stages in order, each on the previous one's document. */
+export async function runPrePlanningStages(stages: readonly PrePlanningStage[], request: PrePlanningRequest): Promise<PrePlanningOutcome> {
+  let document = request.document;
+  const changes: [stage: string, cacheKey: string][] = [];
+  for (const stage of stages) {
+    let change: PrePlanningChange | undefined;
+    try {
+      change = await stage.beforePlanning({ document, operationName: request.operationName, context: request.context, supergraph: request.supergraph });
+    } catch (err) {
+      if (err instanceof GraphQLError) return { kind: 'refused', error: err };
+      throw err;
+    }
+    if (!change) continue;
+    // Checked here rather than left to the planner so that the error names the stage that broke it.
+    const [invalid] = validate(request.apiSchema, change.document);
+    if (invalid) throw new Error(`pre-planning stage ${stage.name} produced an invalid operation: ${invalid.message}`);
+    document = change.document;
+    changes.push([stage.name, change.cacheKey]);
+  }
+  if (changes.length === 0) return { kind: 'unchanged' };
+  const operation = getOperationAST(document, request.operationName);
+  if (!operation) throw new Error(`pre-planning stages ${changes.map(([name]) => name).join(', ')} removed operation ${request.operationName ?? '(anonymous)'}`);
+  return {
+    kind: 'changed',
+    operation: {
+      document,
+      operation,
+      source: print(document),
+      queryHash: createHash('sha256').update(JSON.stringify([request.queryHash, changes])).digest('hex'),
+    },
+  };
+}
