@@ -1,0 +1,67 @@
+import { freePort, spawnService, type WatchedProcess } from './processes';
+
+export type ServiceName = 'users' | 'products' | 'orders' | 'gateway';
+
+export interface SpawnedService {
+  name: ServiceName;
+  port: number;
+  /** Base URL, no path. */
+  url: string;
+  process: WatchedProcess;
+  /** The exit code once the process has ended on its own, undefined while it runs. */
+  exitCode(): number | null | undefined;
+}
+
+export interface SpawnedPlatform {
+  services: Record<ServiceName, SpawnedService>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The three subgraphs (embedded PGlite, seeded) and the gateway, each its own child process wired
+ * through the environment variables an operator sets, so that a request which kills a service shows
+ * up as a dead child rather than a dead test runner.
+ */
+export async function spawnPlatform(): Promise<SpawnedPlatform> {
+  const started: SpawnedService[] = [];
+  const spawn = async (name: ServiceName, entry: string, env: Record<string, string>): Promise<SpawnedService> => {
+    const port = await freePort();
+    const child = spawnService(entry, { PORT: String(port), LOG_LEVEL: 'warn', ...env });
+    let exit: number | null | undefined;
+    void child.exited.then(({ code }) => (exit = code));
+    const service = { name, port, url: `http://127.0.0.1:${port}`, process: child, exitCode: () => exit };
+    started.push(service);
+    await child.waitFor(/ready at/, 90_000);
+    return service;
+  };
+  const stop = async () => {
+    for (const service of started) service.process.signal('SIGTERM');
+    await Promise.all(started.map((s) => s.process.exited));
+  };
+  try {
+    const [users, products] = await Promise.all([
+      spawn('users', 'subgraphs/users/src/main.ts', {}),
+      spawn('products', 'subgraphs/products/src/main.ts', {}),
+    ]);
+    const orders = await spawn('orders', 'subgraphs/orders/src/main.ts', { PRODUCTS_INTERNAL_URL: products.url });
+    const gateway = await spawn('gateway', 'gateway/src/main.ts', {
+      SUBGRAPH_USERS_URL: `${users.url}/graphql`,
+      SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
+      SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
+    });
+    return { services: { users, products, orders, gateway }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The smallest GraphQL request over ordinary HTTP; what every live service must still answer. */
+export async function askTypename(service: SpawnedService): Promise<unknown> {
+  const res = await fetch(`${service.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  });
+  return res.json();
+}
