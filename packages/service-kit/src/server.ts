@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { Socket, type AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorBody, HttpError } from './http';
 import type { Logger } from './logging';
 
@@ -46,6 +47,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       const offered = req.headers['x-request-id'];
       return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
     },
+    clientErrorHandler: answerMalformedRequest,
     http: {
       maxHeaderSize: options.maxHeaderBytes ?? 16_384,
       headersTimeout: headerReadTimeoutMs,
@@ -67,7 +69,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return reply.code(500).send(errorBody('internal server error', 'INTERNAL_SERVER_ERROR'));
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(errorBody(`request body exceeds ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+      return answerThenLinger(request, reply, 413, errorBody(`request body exceeds ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
     }
     if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       return reply.code(400).send(errorBody(`malformed JSON body: ${err.message}`, 'BAD_REQUEST'));
@@ -79,6 +81,69 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return reply.code(404).send(errorBody(`no route for ${request.method} ${path}`, 'NOT_FOUND'));
   });
   return app;
+}
+
+/** How long, and how much more, a refused upload is read and thrown away before its socket is closed. */
+const LINGER_MS = 5_000;
+const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Answers a refused upload, then lingers. Node's server would destroy the socket right after the answer,
+ * and a client still sending its body then gets a TCP reset, often before it has read the 413 (its
+ * kernel drops the unread answer). So: write the answer, half-close, and keep reading and discarding
+ * for a bounded time and size, as nginx's lingering close does. Node and Fastify have no such option.
+ */
+function answerThenLinger(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  const socket = request.raw.socket;
+  // Fastify's inject() has no connection to linger on.
+  if (!(socket instanceof Socket)) return reply.code(status).send(body);
+  const text = JSON.stringify(body);
+  const headers = { ...reply.getHeaders(), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' };
+  reply.hijack();
+  const head = Object.entries(headers)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${text}`);
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  let discarded = 0;
+  request.raw.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) close();
+  });
+  request.raw.once('end', close);
+  request.raw.resume();
+  return reply;
+}
+
+/**
+ * Requests Node's parser cannot read (bad framing, oversized headers, a header timeout) get a JSON
+ * answer and a closed connection. Unlike Fastify's default, the answer waits for a response still being
+ * written to an earlier pipelined request on the same socket, instead of overtaking it.
+ */
+function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message, code] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request headers too large', 'REQUEST_HEADER_FIELDS_TOO_LARGE']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request not received in time', 'REQUEST_TIMEOUT']
+        : [400, 'malformed HTTP request', 'BAD_REQUEST'];
+  const text = JSON.stringify(errorBody(message, code));
+  const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;
+  // The response in flight on this socket (Node's own default handler reads the same field). If its
+  // request arrived whole, the error is in a later pipelined request: let that response finish first.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && inFlight.req.complete && !inFlight.writableFinished) {
+    inFlight.once('finish', () => socket.end(answer));
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
+  if (socket.writable) socket.end(answer);
+  else socket.destroy();
 }
 
 export interface RunningServer {
