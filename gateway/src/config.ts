@@ -1,6 +1,6 @@
 import { loadConfig, logLevel } from '@switchyard/service-kit';
 import { z } from 'zod';
-import { admissionConfigSchema } from './admission/config';
+import { operationLimitsConfigSchema } from './admission/config';
 import { executionConfigSchema } from './execution/config';
 import { httpConfigSchema } from './http/config';
 import { identityConfigSchema } from './identity/config';
@@ -11,7 +11,7 @@ export const gatewayConfigSchema = z
   .object({
     http: httpConfigSchema,
     identity: identityConfigSchema,
-    admission: admissionConfigSchema,
+    limits: operationLimitsConfigSchema,
     execution: executionConfigSchema,
     transport: transportConfigSchema,
     logLevel: logLevel.default('info'),

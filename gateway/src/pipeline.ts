@@ -3,7 +3,8 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger, type Route } from '@switchyard/service-kit';
-import { admissionPlugin } from './admission/plugin';
+import pino from 'pino';
+import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -34,8 +35,9 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
+    ...operationLimitsServerOptions(config.limits),
     plugins: [
-      admissionPlugin(config.admission),
+      operationLimitsPlugin(config.limits),
       config.http.landingPage === 'sandbox'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),
@@ -50,7 +52,14 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     readinessChecks[`subgraph:${subgraph.name}`] = () => probeSubgraph(transport.fetcher, subgraph.url);
   }
   return {
-    routes: gatewayRoutes({ config: config.http, apollo, authenticate: createAuthenticator(config.identity), readinessChecks }),
+    routes: gatewayRoutes({
+      config: config.http,
+      apollo,
+      authenticate: createAuthenticator(config.identity),
+      readinessChecks,
+      // Stand-in until the Fastify rewrite gives every request a pino child logger.
+      requestLogger: pino({ level: config.logLevel, base: { service: 'gateway' } }, pino.destination(2)),
+    }),
     subgraphs: execution.subgraphs,
     async close() {
       await apollo.stop();
