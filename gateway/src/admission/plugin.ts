@@ -68,7 +68,9 @@ export function operationLimitsPlugin(config: OperationLimitsConfig): ApolloServ
  * The limit behind an error Apollo reports, if any. Apollo formats errors one for one, so the i-th
  * error here is the i-th error in the response.
  */
-function asLimitRefusal(error: GraphQLError, source: string | undefined, config: OperationLimitsConfig): OperationLimitError | null {
+function asLimitRefusal(error: unknown, source: string | undefined, config: OperationLimitsConfig): OperationLimitError | null {
+  // Not every entry is a GraphQLError, whatever the types say: Apollo Gateway passes on what a subgraph fetch threw (ECONNREFUSED, say).
+  if (!(error instanceof GraphQLError)) return null;
   const cause = error.originalError;
   if (cause instanceof OperationLimitError) return cause;
   if (error.extensions.code !== 'GRAPHQL_PARSE_FAILED' || !cause) return null;
