@@ -58,7 +58,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       authenticate: createAuthenticator(config.identity),
       readinessChecks,
       // Stand-in until the Fastify rewrite gives every request a pino child logger.
-      requestLogger: pino({ level: config.logLevel, base: { service: 'gateway' } }, pino.destination(2)),
+      requestLogger: pino({ level: config.logLevel, base: { service: 'gateway' } }, process.stderr),
     }),
     subgraphs: execution.subgraphs,
     async close() {
