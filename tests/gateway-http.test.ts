@@ -90,7 +90,7 @@ describe('the gateway at the HTTP edge', () => {
       JSON.stringify({ query: '{ users(first: 1) { edges { node { orders(first: 1) { edges { node { user { orders(first: 1) { edges { node { id } } } } } } } } } } }' }),
     );
     expect(res.status).toBe(400);
-    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'OPERATION_TOO_DEEP', maxDepth: 8 });
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'MAX_DEPTH_LIMIT', depth: 11, max_depth: 8 });
     expect(platform.db.users.stats.statements + platform.db.orders.stats.statements).toBe(before);
   });
 

@@ -2,7 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
-import { admissionPlugin } from './admission/plugin';
+import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -54,9 +54,10 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
+    ...operationLimitsServerOptions(config.limits),
     plugins: [
       operationResolutionPlugin(),
-      admissionPlugin({ maxDepth: config.limits.max_depth }),
+      operationLimitsPlugin(config.limits),
       config.sandbox.enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
