@@ -5,10 +5,10 @@
 #
 # Base images are pinned by tag. For reproducible builds also pin the digest
 # (CI resolves and records it; update deliberately):
-#   node:20.18.1-bookworm-slim@sha256:<digest>
-#   gcr.io/distroless/nodejs20-debian12:nonroot@sha256:<digest>
-ARG NODE_IMAGE=node:20.18.1-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs20-debian12:nonroot
+#   node:24.12.0-bookworm-slim@sha256:<digest>
+#   gcr.io/distroless/nodejs24-debian12:nonroot@sha256:<digest>
+ARG NODE_IMAGE=node:24.12.0-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 # --- workspace manifests only, so the npm ci layers cache across code edits
 FROM ${NODE_IMAGE} AS manifests

@@ -199,7 +199,7 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
  * For a service's main.ts: start it, print where it listens, stop cleanly on SIGINT/SIGTERM. No request
  * path relies on the process-wide handlers: they log what escaped and exit for the supervisor to restart.
  */
-export function runMain(name: string, start: () => Promise<{ url: string; close(): Promise<void> }>): void {
+export function runMain(name: string, start: () => Promise<{ graphqlUrl: string; close(): Promise<void> }>): void {
   const crash = (kind: string) => (err: unknown) => {
     process.stderr.write(`${JSON.stringify({ level: 'fatal', service: name, msg: kind, error: (err as Error)?.stack ?? String(err) })}\n`);
     process.exit(1);
@@ -208,7 +208,7 @@ export function runMain(name: string, start: () => Promise<{ url: string; close(
   process.on('unhandledRejection', crash('unhandled rejection'));
   start().then(
     (service) => {
-      process.stdout.write(`${name} ready at ${displayUrl(service.url)}/graphql\n`);
+      process.stdout.write(`${name} ready at ${displayUrl(service.graphqlUrl)}\n`);
       const stop = () => {
         service.close().then(
           () => process.exit(0),
