@@ -10,7 +10,8 @@ module.exports = {
   // Workspace packages export their TypeScript sources under the "source" condition.
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'require', 'default'] },
   setupFiles: ['<rootDir>/tests/support/env.ts'],
-  testTimeout: 60000,
+  // Generous: starting a platform seeds three PGlite databases, which takes far longer on a loaded machine.
+  testTimeout: 120000,
   // Keep-alive sockets of fetch() and Apollo's standalone test servers can outlive a suite by seconds; never let CI hang on them.
   forceExit: true,
 };
