@@ -9,14 +9,10 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
 import pino from 'pino';
+import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
 
-export const DEFAULT_ISSUER_PORT = 4005;
-export const DEV_AUDIENCE = 'switchyard';
 /** Where the issuer and `npm run token` keep the signing key; git-ignored. */
 export const DEV_ISSUER_KEY_DIR = resolve(__dirname, '..', '.switchyard', 'dev-issuer');
-
-/** The `iss` of every token, and so the gateway's JWT_ISSUER; the same URL whichever process signs. */
-export const devIssuerUrl = (port: number) => `http://localhost:${port}`;
 
 export interface SigningKey {
   readonly kid: string;
@@ -153,15 +149,6 @@ export async function startDevIssuer(options: {
   const url = `http://${reachableHost}:${port}`;
   issuer = devIssuerUrl(port);
   return { url, port, issuer, audience, jwksUrl: `${url}/.well-known/jwks.json`, issue, close: () => app.close() };
-}
-
-/** Reads a port number from the environment, or fails naming the variable. */
-export function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got "${value}"`);
-  return port;
 }
 
 /** `npm start` runs this as its own process: PORT, HOST and LOG_LEVEL from the environment, the key from disk. */

@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer';
+import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
 import { supervise, type ServiceSpec } from './supervisor';
 
 const root = resolve(__dirname, '..');
