@@ -3,6 +3,7 @@
  * stands in for a real identity provider; the gateway verifies its tokens exactly as it would verify
  * Auth0's or Cognito's, through the JWKS URL. Run alone, it keeps its key on disk so tokens outlive a restart.
  */
+import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -66,7 +67,7 @@ export async function loadOrCreateSigningKey(dir = DEV_ISSUER_KEY_DIR): Promise<
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const fresh = join(dir, `signing-key.${process.pid}.tmp`);
+  const fresh = join(dir, `signing-key.${randomUUID()}.tmp`);
   await writeFile(fresh, `${JSON.stringify(await newPrivateJwk())}\n`, { mode: 0o600 });
   try {
     // link() fails if the file exists, so when the issuer and `npm run token` race, both end up with the first key.
