@@ -48,12 +48,6 @@ function procStat(pid: number): { cpuMs: number; rssMb: number } {
   return { cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100, rssMb: Number(rss) / 1024 };
 }
 
-/** The node process serving requests: tsx runs it as a child of its launcher; plain node is the launcher. */
-function gatewayPid(launcher: number): number {
-  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return children.length ? Number(children[0]) : launcher;
-}
-
 async function start(c: Contender, env: Record<string, string>): Promise<void> {
   const port = await freePort();
   c.process = c.launch({ ...env, PORT: String(port), LOG_LEVEL: 'error', NODE_ENV: 'production' });
@@ -63,7 +57,8 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
 
 async function load(c: Contender): Promise<Result> {
   const pool = new Pool(c.url!, { connections: CONCURRENCY });
-  const pid = gatewayPid(c.process!.child.pid!);
+  // Every contender is a node process of its own (tsx is loaded with --import, not as a parent process).
+  const pid = c.process!.child.pid!;
   const latencies: number[] = [];
   const before = procStat(pid);
   const deadline = Date.now() + SECONDS * 1000;

@@ -1,79 +1,95 @@
 /**
- * npm start: the whole platform in one process for a laptop: the three subgraphs on embedded PGlite
- * (or PostgreSQL with DATABASE_URL), a development token issuer, and the gateway in front.
+ * npm start: the whole platform on a laptop, one process per service so one expensive request cannot
+ * stall the rest: the three subgraphs on embedded PGlite (or PostgreSQL with DATABASE_URL), a development
+ * token issuer, and the gateway in front. Services are configured only through their env vars.
  */
-import { ConfigError, displayUrl } from '@switchyard/service-kit';
-import { loadGatewayConfig } from '../gateway/src/config';
-import { startGateway } from '../gateway/src/main';
-import { startOrders } from '../subgraphs/orders/src/main';
-import { startProducts } from '../subgraphs/products/src/main';
-import { startUsers } from '../subgraphs/users/src/main';
-import { startDevIssuer } from './dev-issuer';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
+import { supervise, type ServiceSpec } from './supervisor';
 
+const root = resolve(__dirname, '..');
 const env = process.env;
-const began = Date.now();
-const running: { close(): Promise<void> }[] = [];
+// node --import tsx runs TypeScript in one process per service; the tsx CLI would add a second.
+const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-function portFrom(name: string, fallback: number): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`${name}: must be a port number, got "${value}"`]);
-  return port;
-}
-
-async function stopAll(): Promise<void> {
-  for (const service of running.reverse()) await service.close().catch(() => undefined);
+/** Port 0 becomes a free port now, so every service's address is known before any starts and all start at once. */
+async function portSetting(name: string, fallback: number): Promise<number> {
+  const port = portFromEnv(name, fallback);
+  if (port !== 0) return port;
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const free = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return free;
 }
 
 async function main(): Promise<void> {
+  const ports = {
+    users: await portSetting('USERS_PORT', 4001),
+    products: await portSetting('PRODUCTS_PORT', 4002),
+    orders: await portSetting('ORDERS_PORT', 4003),
+    issuer: await portSetting('ISSUER_PORT', DEFAULT_ISSUER_PORT),
+    gateway: await portSetting('GATEWAY_PORT', portFromEnv('PORT', 4000)),
+  };
+  const local = (port: number) => `http://127.0.0.1:${port}`;
   // Quiet by default: one line per service is what a person wants to see; LOG_LEVEL=info shows more.
-  const logLevel = env.LOG_LEVEL ? undefined : 'warn';
-  const common = { logLevel };
-  const track = <T extends { close(): Promise<void> }>(service: T) => (running.push(service), service);
-
-  const [users, products] = await Promise.all([
-    startUsers({ ...common, 'server.port': portFrom('USERS_PORT', 4001) }).then(track),
-    startProducts({ ...common, 'server.port': portFrom('PRODUCTS_PORT', 4002) }).then(track),
-  ]);
-  const orders = track(
-    await startOrders({ ...common, 'server.port': portFrom('ORDERS_PORT', 4003), 'products.internalUrl': products.url }),
-  );
+  const logLevel = env.LOG_LEVEL || 'warn';
+  const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
+    name,
+    command: process.execPath,
+    args: ['--import', tsxLoader, '--conditions=source', entry],
+    cwd: root,
+    env: { ...env, LOG_LEVEL: logLevel, ...settings },
+  });
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
-  const issuer = env.JWT_JWKS_URL ? undefined : track(await startDevIssuer({ port: portFrom('ISSUER_PORT', 4005) }));
-  const gateway = track(
-    await startGateway(
-      loadGatewayConfig({
-        overrides: {
-          ...(logLevel ? { 'telemetry.exporters.logging.level': logLevel } : {}),
-          'supergraph.listen': `127.0.0.1:${portFrom('GATEWAY_PORT', portFrom('PORT', 4000))}`,
-          override_subgraph_url: { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
-          ...(issuer ? { 'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] } } : {}),
-        },
+  const withIssuer = !env.JWT_JWKS_URL;
+  const supervisor = supervise({
+    services: [
+      service('users', 'subgraphs/users/src/main.ts', { PORT: String(ports.users) }),
+      service('products', 'subgraphs/products/src/main.ts', { PORT: String(ports.products) }),
+      service('orders', 'subgraphs/orders/src/main.ts', { PORT: String(ports.orders), PRODUCTS_INTERNAL_URL: local(ports.products) }),
+      ...(withIssuer ? [service('issuer', 'scripts/dev-issuer.ts', { PORT: String(ports.issuer) })] : []),
+      service('gateway', 'gateway/src/main.ts', {
+        PORT: String(ports.gateway),
+        SUBGRAPH_USERS_URL: `${local(ports.users)}/graphql`,
+        SUBGRAPH_PRODUCTS_URL: `${local(ports.products)}/graphql`,
+        SUBGRAPH_ORDERS_URL: `${local(ports.orders)}/graphql`,
+        ...(withIssuer
+          ? { JWT_ISSUER: devIssuerUrl(ports.issuer), JWT_AUDIENCE: DEV_AUDIENCE, JWT_JWKS_URL: `${local(ports.issuer)}/.well-known/jwks.json` }
+          : {}),
       }),
-    ),
-  );
+    ],
+  });
 
-  const line = (name: string, url: string, note = '') => process.stdout.write(`${name.padEnd(9)} ${displayUrl(url)}${note}\n`);
-  line('users', users.graphqlUrl);
-  line('products', products.graphqlUrl);
-  line('orders', orders.graphqlUrl);
-  if (issuer) line('tokens', `${issuer.url}/token?sub=usr_001`, '   (development issuer: paste access_token as "Authorization: Bearer ...")');
-  line('gateway', gateway.graphqlUrl, '   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)');
-  process.stdout.write(`ready in ${Date.now() - began} ms; Ctrl-C stops everything\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void supervisor.stop().then(() => process.exit(0));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+
+  let urls: Record<string, string>;
+  try {
+    urls = await supervisor.ready;
+  } catch (err) {
+    process.stderr.write(`switchyard failed to start: ${(err as Error).message}\n`);
+    await supervisor.stop();
+    process.exit(1);
+  }
+  const line = (name: string, url: string, note = '') => process.stdout.write(`${name.padEnd(9)} ${url}${note}\n`);
+  line('users', urls.users!);
+  line('products', urls.products!);
+  line('orders', urls.orders!);
+  if (withIssuer) line('tokens', `${urls.issuer}/token?sub=usr_001`, '   (development issuer: paste access_token as "Authorization: Bearer ...")');
+  line('gateway', urls.gateway!, '   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)');
+  // Since this process began, which is what a person waits for.
+  process.stdout.write(`ready in ${Math.round(performance.now())} ms; Ctrl-C stops everything\n`);
 }
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  stopAll().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-
-main().catch(async (err: Error) => {
+main().catch((err: Error) => {
   process.stderr.write(`switchyard failed to start: ${err.message}\n`);
-  await stopAll();
   process.exit(1);
 });

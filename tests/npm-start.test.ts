@@ -1,42 +1,226 @@
-import { spawnService } from './support/processes';
+import { readdirSync, readFileSync } from 'node:fs';
+import { freePort, npmRun, type WatchedProcess } from './support/processes';
+
+type Ports = Record<'gateway' | 'users' | 'products' | 'orders' | 'issuer', number>;
+
+async function freePorts(): Promise<Ports> {
+  return { gateway: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort(), issuer: await freePort() };
+}
+
+interface NpmStart {
+  npm: WatchedProcess;
+  /** Everything npm start printed so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+/** `npm start` as a user's shell runs it, on the given ports, once it printed its summary. */
+async function npmStart(ports: Ports): Promise<NpmStart> {
+  const npm = npmRun('start', {
+    GATEWAY_PORT: String(ports.gateway),
+    USERS_PORT: String(ports.users),
+    PRODUCTS_PORT: String(ports.products),
+    ORDERS_PORT: String(ports.orders),
+    ISSUER_PORT: String(ports.issuer),
+    // Services log at info, so there is more of their output than the ready lines to check.
+    LOG_LEVEL: 'info',
+  });
+  let stdout = '';
+  let stderr = '';
+  npm.child.stdout!.on('data', (d) => (stdout += d));
+  npm.child.stderr!.on('data', (d) => (stderr += d));
+  try {
+    await npm.waitFor(/^ready in \d+ ms; Ctrl-C stops everything$/m, 150_000);
+  } catch (err) {
+    npm.signal('SIGKILL');
+    throw err;
+  }
+  return { npm, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Ctrl-C in the terminal: SIGINT to npm's whole process group. */
+async function ctrlC(platform: NpmStart): Promise<number | null> {
+  platform.npm.signal('SIGINT');
+  return (await platform.npm.exited).code;
+}
+
+async function graphql(ports: Ports, query: string, token?: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Linux /proc: pid, parent and process group of every process, and its command line. */
+function processTable(): { pid: number; ppid: number; pgid: number; zombie: boolean; cmdline: string }[] {
+  const table = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name in parentheses may hold spaces; the fields after it are fixed.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      table.push({ pid: Number(entry), ppid: Number(ppid), pgid: Number(pgid), zombie: state === 'Z', cmdline });
+    } catch {
+      // ended while we looked
+    }
+  }
+  return table;
+}
+
+function descendants(pid: number) {
+  const table = processTable();
+  const found = table.filter((p) => p.ppid === pid);
+  for (let i = 0; i < found.length; i++) found.push(...table.filter((p) => p.ppid === found[i]!.pid));
+  return found;
+}
+
+const serviceEntries = [
+  'subgraphs/users/src/main.ts',
+  'subgraphs/products/src/main.ts',
+  'subgraphs/orders/src/main.ts',
+  'scripts/dev-issuer.ts',
+  'gateway/src/main.ts',
+];
+
+const CROSS_SUBGRAPH_QUERY = '{ user(id: "usr_002") { name orders(first: 2) { edges { node { id totalCents items { quantity product { id name } } } } } } }';
+const USR_002_FIRST_TWO_ORDERS = {
+  user: {
+    name: 'Grace Allen',
+    orders: {
+      edges: [
+        {
+          node: {
+            id: 'ord_s00476',
+            totalCents: 18332,
+            items: [
+              { quantity: 1, product: { id: 'prd_0013', name: 'Rugged Lamp 13' } },
+              { quantity: 2, product: { id: 'prd_0066', name: 'Quiet Backpack 66' } },
+              { quantity: 3, product: { id: 'prd_0119', name: 'Classic Kettle 119' } },
+            ],
+          },
+        },
+        {
+          node: {
+            id: 'ord_s00451',
+            totalCents: 86562,
+            items: [
+              { quantity: 4, product: { id: 'prd_0088', name: 'Sturdy Mug 88' } },
+              { quantity: 1, product: { id: 'prd_0141', name: 'Rugged Chair 141' } },
+            ],
+          },
+        },
+      ],
+    },
+  },
+};
 
 describe('npm start', () => {
-  it('starts all four services, prints a line per service, answers a cross-subgraph query, and Ctrl-C stops it all', async () => {
-    // Free ports instead of the defaults, so the test never collides with a platform already running here.
-    const platform = spawnService('scripts/start-all.ts', {
-      GATEWAY_PORT: '0',
-      USERS_PORT: '0',
-      PRODUCTS_PORT: '0',
-      ORDERS_PORT: '0',
-      ISSUER_PORT: '0',
-      LOG_LEVEL: '',
-    });
-    let gateway = '';
-    try {
-      const stdout = await platform.waitFor(/ready in \d+ ms/, 45_000);
-      for (const name of ['users', 'products', 'orders', 'gateway']) {
-        expect(stdout).toMatch(new RegExp(`^${name}\\s+http://localhost:\\d+/graphql`, 'm'));
+  it(
+    'runs every service in its own process, prints the summary, answers a query across all three subgraphs, ' +
+      'prefixes every line its services print, and on Ctrl-C exits 0 leaving no process behind',
+    async () => {
+      const ports = await freePorts();
+      const platform = await npmStart(ports);
+      let code: number | null;
+      let platformProcesses: ReturnType<typeof descendants> = [];
+      try {
+        const summary = platform.stdout().split('\n').filter((line) => !line.includes(' | '));
+        expect(summary.slice(0, 5)).toEqual([
+          `users     http://localhost:${ports.users}/graphql`,
+          `products  http://localhost:${ports.products}/graphql`,
+          `orders    http://localhost:${ports.orders}/graphql`,
+          `tokens    http://localhost:${ports.issuer}/token?sub=usr_001   (development issuer: paste access_token as "Authorization: Bearer ...")`,
+          `gateway   http://localhost:${ports.gateway}/graphql   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)`,
+        ]);
+        expect(summary[5]).toMatch(/^ready in \d+ ms; Ctrl-C stops everything$/);
+
+        platformProcesses = descendants(platform.npm.child.pid!);
+        for (const entry of serviceEntries) expect(platformProcesses.filter((p) => p.cmdline.includes(entry))).toHaveLength(1);
+
+        expect(await graphql(ports, CROSS_SUBGRAPH_QUERY)).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
+
+        // Every line from a service carries its name, padded so the columns line up.
+        const fromServices = (text: string) => text.split('\n').filter((line) => line !== '' && !summary.includes(line));
+        const prefixed = /^(users   |products|orders  |issuer  |gateway ) \| /;
+        expect(fromServices(platform.stdout()).filter((line) => !prefixed.test(line))).toEqual([]);
+        expect(platform.stderr().split('\n').filter((line) => line !== '' && !prefixed.test(line))).toEqual([]);
+        expect(fromServices(platform.stdout()).sort()).toEqual(
+          [
+            `gateway  | gateway ready at http://localhost:${ports.gateway}/graphql`,
+            `issuer   | issuer ready at http://localhost:${ports.issuer}`,
+            `orders   | orders ready at http://localhost:${ports.orders}/graphql`,
+            `products | products ready at http://localhost:${ports.products}/graphql`,
+            `users    | users ready at http://localhost:${ports.users}/graphql`,
+          ].sort(),
+        );
+        // At LOG_LEVEL=info the subgraphs log their start on stderr, each line under the service's name.
+        for (const name of ['users   ', 'products', 'orders  ']) expect(platform.stderr()).toMatch(new RegExp(`^${name} \\| \\{`, 'm'));
+      } finally {
+        code = await ctrlC(platform);
       }
-      gateway = /^gateway\s+(http:\/\/localhost:\d+\/graphql)/m.exec(stdout)![1]!.replace('localhost', '127.0.0.1');
-      const token = /^tokens\s+(http:\/\/localhost:\d+\/token)/m.exec(stdout)![1]!.replace('localhost', '127.0.0.1');
-      const { access_token } = (await (await fetch(`${token}?sub=usr_001`)).json()) as { access_token: string };
-      const res = await fetch(gateway, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
-        body: JSON.stringify({ query: '{ me { name orders(first: 2) { edges { node { items { product { name } } } } } } }' }),
-      });
-      const body = (await res.json()) as any;
-      expect(body.errors).toBeUndefined();
-      expect(body.data.me.orders.edges).toHaveLength(2);
-      expect(body.data.me.orders.edges[0].node.items[0].product.name).toMatch(/\S/);
+      expect(code).toBe(0);
+      expect(platform.stderr()).not.toMatch(/exited with|was killed by|did not stop/);
+
+      // No process of the platform is left: not npm's, not the services' (each has its own process group).
+      const groups = new Set([platform.npm.child.pid!, ...platformProcesses.map((p) => p.pid)]);
+      const ours = new Set(platformProcesses.map((p) => `${p.pid} ${p.cmdline}`));
+      const leftOver = () => processTable().filter((p) => !p.zombie && (groups.has(p.pgid) || ours.has(`${p.pid} ${p.cmdline}`)));
+      for (let waited = 0; leftOver().length > 0 && waited < 3000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      expect(leftOver()).toEqual([]);
+      await expect(fetch(`http://127.0.0.1:${ports.gateway}/graphql`)).rejects.toThrow();
+    },
+    200_000,
+  );
+
+  it('reports an orders process that dies, restarts it, and the gateway serves orders again', async () => {
+    const ports = await freePorts();
+    const platform = await npmStart(ports);
+    try {
+      const [orders, ...others] = descendants(platform.npm.child.pid!).filter((p) => p.cmdline.includes('subgraphs/orders/src/main.ts'));
+      expect(others).toEqual([]);
+      process.kill(orders!.pid, 'SIGKILL');
+
+      for (let waited = 0; waited < 60_000; waited += 200) {
+        if ((platform.stdout().match(/^orders {3}\| orders ready at /gm) ?? []).length >= 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(platform.stderr()).toMatch(/^orders was killed by SIGKILL; restarting in 1s$/m);
+      expect(platform.stdout().match(/^orders {3}\| orders ready at /gm)).toHaveLength(2);
+      const restarted = descendants(platform.npm.child.pid!).filter((p) => p.cmdline.includes('subgraphs/orders/src/main.ts'));
+      expect(restarted.map((p) => p.pid)).not.toContain(orders!.pid);
+      expect(restarted).toHaveLength(1);
+
+      expect(await graphql(ports, CROSS_SUBGRAPH_QUERY)).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
     } finally {
-      platform.signal('SIGINT');
+      expect(await ctrlC(platform)).toBe(0);
     }
-    const { code, stderr } = await platform.exited;
-    expect(stderr).toBe('');
-    // 130 is how a shell reports a program ended by Ctrl-C; tsx passes that on after our process exits 0.
-    expect([0, 130]).toContain(code);
-    // Nothing is left behind listening.
-    await expect(fetch(gateway)).rejects.toThrow();
-  });
+  }, 200_000);
+
+  it('npm run token prints only a token, which the running gateway accepts, and still accepts after npm start restarts', async () => {
+    const ports = await freePorts();
+    const first = await npmStart(ports);
+    let token: string;
+    try {
+      const run = npmRun('token', { ISSUER_PORT: String(ports.issuer) }, ['--sub', 'usr_003', '--scope', 'orders:read orders:write']);
+      const { code, stdout, stderr } = await run.exited;
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      token = stdout.trim();
+
+      expect(await graphql(ports, '{ me { id } }', token)).toEqual({ status: 200, body: { data: { me: { id: 'usr_003' } } } });
+    } finally {
+      expect(await ctrlC(first)).toBe(0);
+    }
+
+    const second = await npmStart(ports);
+    try {
+      expect(await graphql(ports, '{ me { id } }', token)).toEqual({ status: 200, body: { data: { me: { id: 'usr_003' } } } });
+    } finally {
+      expect(await ctrlC(second)).toBe(0);
+    }
+  }, 300_000);
 });

@@ -27,10 +27,13 @@ export function npmRun(script: string, env: Record<string, string>, args: string
   return watch(spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], spawnOptions(env)));
 }
 
-/** Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. */
+/**
+ * Runs a service entry point under tsx, as the npm scripts do, with no npm process in between. Node loads
+ * tsx itself: the tsx CLI would add a parent whose signal relay SIGKILLs a child that does not acknowledge
+ * a signal within 60 ms, and then exits 143 (seen with the gateway on Node 24, right after it is ready).
+ */
 export function spawnService(entry: string, env: Record<string, string>, cwd = repoRoot): WatchedProcess {
-  const tsx = resolve(repoRoot, 'node_modules', '.bin', 'tsx');
-  return watch(spawn(tsx, ['--conditions=source', entry], spawnOptions(env, cwd)));
+  return watch(spawn(process.execPath, ['--import', 'tsx', '--conditions=source', entry], spawnOptions(env, cwd)));
 }
 
 /** Runs any command (say, compiled JavaScript under node) the same way. */
