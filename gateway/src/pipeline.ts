@@ -38,7 +38,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       hotReload: config.supergraph.hot_reload,
       anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
     },
-    (subgraph) => transport.fetcher(shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
+    (subgraph) => transport.fetcher(subgraph, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
@@ -62,10 +62,9 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     ],
   });
   await apollo.start();
-  const probe = transport.fetcher(PROBE_TIMEOUT_MS);
   // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
-    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(probe, s.url) })),
+    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport.fetcher(s.name, PROBE_TIMEOUT_MS), s.url) })),
     PROBE_INTERVAL_MS,
   );
   return {

@@ -64,7 +64,7 @@ export async function startTestGateway(options: {
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
     { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
-    () => transport.fetcher(shaping.all.timeout),
+    (subgraph) => transport.fetcher(subgraph, shaping.all.timeout),
     logger,
     options.stages,
   );
