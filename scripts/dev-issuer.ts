@@ -160,7 +160,6 @@ async function main(): Promise<void> {
     logLevel: process.env.LOG_LEVEL || undefined,
     signingKey: await loadOrCreateSigningKey(),
   });
-  process.stdout.write(`issuer ready at ${issuer.issuer}\n`);
   const stop = () => {
     issuer.close().then(
       () => process.exit(0),
@@ -169,6 +168,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Only now: whoever reads this line may signal at once, and must find the handlers in place.
+  process.stdout.write(`issuer ready at ${issuer.issuer}\n`);
 }
 
 if (require.main === module) {

@@ -208,7 +208,6 @@ export function runMain(name: string, start: () => Promise<{ graphqlUrl: string;
   process.on('unhandledRejection', crash('unhandled rejection'));
   start().then(
     (service) => {
-      process.stdout.write(`${name} ready at ${displayUrl(service.graphqlUrl)}\n`);
       const stop = () => {
         service.close().then(
           () => process.exit(0),
@@ -217,6 +216,8 @@ export function runMain(name: string, start: () => Promise<{ graphqlUrl: string;
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Only now: whoever reads this line may signal at once, and must find the handlers in place.
+      process.stdout.write(`${name} ready at ${displayUrl(service.graphqlUrl)}\n`);
     },
     (err: Error) => {
       process.stderr.write(`${name} failed to start: ${err.message}\n`);
