@@ -9,7 +9,8 @@ import { createExecution, type SubgraphEndpoint } from './execution/gateway';
 import { operationResolutionPlugin } from './http/operation-resolution';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { createAuthenticator, type Authenticate } from './identity/verify-access-token';
-import { createSubgraphHttpClient, type Fetcher } from './transport/undici-fetcher';
+import { SubgraphDataSource } from './transport/subgraph-data-source';
+import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
 export interface Pipeline {
   apollo: ApolloServer<RequestContext>;
@@ -38,7 +39,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       hotReload: config.supergraph.hot_reload,
       anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
     },
-    (subgraph) => transport.fetcher(subgraph, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
+    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
@@ -64,7 +65,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   await apollo.start();
   // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
-    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport.fetcher(s.name, PROBE_TIMEOUT_MS), s.url) })),
+    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url) })),
     PROBE_INTERVAL_MS,
   );
   return {
@@ -86,13 +87,13 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
 }
 
 /** A subgraph is up when it answers the smallest valid GraphQL query. */
-async function probeSubgraph(fetcher: Fetcher, url: string): Promise<void> {
-  const res = await fetcher(url, {
-    method: 'POST',
+async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: string): Promise<void> {
+  const answer = (await client.post({
+    subgraph,
+    url,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
-  });
-  if (!res.ok) throw new Error(`answered HTTP ${res.status}`);
-  const body = (await res.json()) as { data?: { __typename?: string } };
-  if (!body.data?.__typename) throw new Error('answered without data');
+    timeoutMs: PROBE_TIMEOUT_MS,
+  })) as { data?: { __typename?: string } };
+  if (!answer.data?.__typename) throw new Error(`${subgraph} answered without data`);
 }

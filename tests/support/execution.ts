@@ -10,7 +10,8 @@ import type { RequestContext } from '../../gateway/src/context';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
 import type { PrePlanningStage } from '../../gateway/src/execution/pre-planning';
 import { trafficShapingConfigSchema } from '../../gateway/src/transport/config';
-import { createSubgraphHttpClient } from '../../gateway/src/transport/undici-fetcher';
+import { SubgraphDataSource } from '../../gateway/src/transport/subgraph-data-source';
+import { createSubgraphHttpClient } from '../../gateway/src/transport/subgraph-http-client';
 import { composeSupergraph } from '../../scripts/schema/supergraph';
 
 export interface TestSubgraph {
@@ -64,7 +65,7 @@ export async function startTestGateway(options: {
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
     { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
-    (subgraph) => transport.fetcher(subgraph, shaping.all.timeout),
+    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout),
     logger,
     options.stages,
   );

@@ -1,5 +1,6 @@
 import type { Logger } from '@switchyard/service-kit';
-import type { Fetcher } from '../transport/undici-fetcher';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import type { RequestContext } from '../context';
 import type { ExecutionConfig } from './config';
 import type { PrePlanningStage } from './pre-planning';
 import type { SubgraphEndpoint } from './supergraph';
@@ -24,7 +25,8 @@ export interface Execution {
  */
 export function createExecution(
   config: ExecutionConfig,
-  fetcherFor: (subgraph: string) => Fetcher,
+  /** The transport for one subgraph, at the URL the gateway calls it on. */
+  dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>,
   logger: Logger,
   stages: readonly PrePlanningStage[] = [],
 ): Execution {
@@ -34,7 +36,7 @@ export function createExecution(
     hotReload: config.hotReload,
     logger,
   });
-  const gateway = new SupergraphGateway({ supergraphs: supergraph, fetcherFor, logger, stages, anonymousTelemetry: config.anonymousTelemetry });
+  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, stages, anonymousTelemetry: config.anonymousTelemetry });
   return {
     gateway,
     supergraph,

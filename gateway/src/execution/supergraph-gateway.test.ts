@@ -6,11 +6,13 @@ import * as apolloGatewayTelemetry from '@apollo/gateway/dist/utilities/opentele
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { parse } from 'graphql';
 import { createLogger } from '@switchyard/service-kit';
-import type { Fetcher } from '../transport/undici-fetcher';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import { createExecution } from './gateway';
 
-const noNetwork: Fetcher = async () => {
-  throw new Error('this test makes no subgraph calls');
+const noNetwork: GraphQLDataSource = {
+  process: async () => {
+    throw new Error('this test makes no subgraph calls');
+  },
 };
 
 describe("ApolloGateway's anonymous telemetry", () => {

@@ -1,10 +1,8 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
-import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
+import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
-import { SubgraphDataSource } from '../transport/subgraph-data-source';
-import type { Fetcher } from '../transport/undici-fetcher';
 import { runPrePlanningStages, type ChangedOperation, type PrePlanningStage } from './pre-planning';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
@@ -38,8 +36,8 @@ interface ServedSupergraph {
 
 export interface SupergraphGatewayOptions {
   supergraphs: SupergraphManager;
-  /** The transport for one subgraph (each may have its own timeout). */
-  fetcherFor: (subgraph: string) => Fetcher;
+  /** The transport for one subgraph, at the URL the gateway calls it on. */
+  dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>;
   logger: Logger;
   stages: readonly PrePlanningStage[];
   anonymousTelemetry: boolean;
@@ -129,7 +127,7 @@ export class SupergraphGateway implements ServerGateway {
     // ApolloGateway's constructor reads this, and unless it is set starts an exporter that probes cloud
     // metadata endpoints and sends hourly usage metrics to Apollo. Apollo Server does not read it.
     if (!this.options.anonymousTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-    const { fetcherFor, logger } = this.options;
+    const { dataSourceFor, logger } = this.options;
     const urlOf = new Map(supergraph.subgraphs.map((s) => [s.name, s.url]));
     const config: GatewayConfig = {
       supergraphSdl: supergraph.gatewaySdl,
@@ -139,7 +137,7 @@ export class SupergraphGateway implements ServerGateway {
         warn: (m) => logger.warn(String(m)),
         error: (m) => logger.error(String(m)),
       },
-      buildService: ({ name, url }) => new SubgraphDataSource(urlOf.get(name) ?? url!, fetcherFor(name)),
+      buildService: ({ name, url }) => dataSourceFor(name, urlOf.get(name) ?? url!),
     };
     const gateway = new ApolloGateway(config);
     let loaded: Awaited<ReturnType<ApolloGateway['load']>>;

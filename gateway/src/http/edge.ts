@@ -5,7 +5,6 @@ import { registerHealthRoutes, type Principal } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import type { RequestContext } from '../context';
-import { withinRequest } from '../transport/request-scope';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
 import type { Readiness } from './readiness';
@@ -39,16 +38,19 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
   await app.register(async (graphql) => {
     graphql.decorateRequest('ctx', null as unknown as RequestContext);
     graphql.addHook('onRequest', async (request, reply) => {
-      const clientGone = new AbortController();
-      // A response closed before it finished means the client went away: stop its subgraph fetches.
+      // One controller and one timer per request: the deadline, or a client that goes away (its response
+      // closed before it finished), stops the request's subgraph fetches.
+      const cancel = new AbortController();
+      const deadline = setTimeout(() => cancel.abort(new Error('deadline passed')), routerTimeoutMs);
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) clientGone.abort(new Error('client disconnected'));
+        clearTimeout(deadline);
+        if (!reply.raw.writableFinished) cancel.abort(new Error('client disconnected'));
       });
       request.ctx = {
         requestId: request.id,
         logger: request.log,
         deadline: Date.now() + routerTimeoutMs,
-        signal: AbortSignal.any([clientGone.signal, AbortSignal.timeout(routerTimeoutMs)]),
+        signal: cancel.signal,
         principal: null,
         decisions: [],
       };
@@ -59,8 +61,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
     graphql.route<{ Reply: string }>({
       method: ['GET', 'POST'],
       url: config.supergraph.path,
-      // Subgraph fetches run inside the request's scope, so the transport can read its signal.
-      handler: (request, reply) => withinRequest(request.ctx, () => executeGraphQL.call(graphql, request, reply)),
+      handler: executeGraphQL,
     });
   });
 

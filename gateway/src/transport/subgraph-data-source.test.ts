@@ -1,29 +1,59 @@
+import type { RequestContext } from '../context';
 import { SubgraphDataSource } from './subgraph-data-source';
+import type { SubgraphCall, SubgraphHttpClient } from './subgraph-http-client';
 
-function outgoingHeaders(context: unknown): Record<string, string> {
-  const source = new SubgraphDataSource('http://subgraph.test/graphql', async () => {
-    throw new Error('not called');
-  });
-  const headers = new Headers({ 'content-type': 'application/json' });
-  const request = { query: '{ __typename }', http: { method: 'POST', url: 'http://subgraph.test/graphql', headers } };
-  source.willSendRequest({ request, context } as never);
-  return Object.fromEntries(headers.entries());
+function recordingClient(answer: unknown): SubgraphHttpClient & { calls: SubgraphCall[] } {
+  const calls: SubgraphCall[] = [];
+  return { calls, post: async (call) => (calls.push(call), answer), close: async () => undefined };
 }
 
+const context = (principal: RequestContext['principal']): RequestContext => ({
+  requestId: 'req-1',
+  logger: undefined as never,
+  deadline: 0,
+  signal: new AbortController().signal,
+  principal,
+  decisions: [],
+});
+
 describe('the subgraph transport', () => {
-  it('sends the verified principal and the request id, and nothing the client sent', () => {
-    const headers = outgoingHeaders({ requestId: 'req-1', principal: { userId: 'usr_001', scopes: ['orders:write', 'profile'] } });
-    expect(headers).toEqual({
-      'content-type': 'application/json',
-      'x-request-id': 'req-1',
-      'x-switchyard-user-id': 'usr_001',
-      'x-switchyard-scopes': 'orders:write profile',
+  it('sends the verified principal and the request id, and nothing the client sent', async () => {
+    const client = recordingClient({ data: { __typename: 'Query' } });
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1234);
+    const ctx = context({ userId: 'usr_001', scopes: ['orders:write', 'profile'] });
+    const answer = await source.process({
+      kind: 'incoming operation' as never,
+      request: { query: '{ __typename }', variables: { a: 1 }, operationName: null as never },
+      context: ctx,
+      incomingRequestContext: {} as never,
     });
+    expect(answer).toEqual({ data: { __typename: 'Query' } });
+    expect(client.calls).toEqual([
+      {
+        subgraph: 'users',
+        url: 'http://users.test/graphql',
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': 'req-1',
+          'x-switchyard-user-id': 'usr_001',
+          'x-switchyard-scopes': 'orders:write profile',
+        },
+        body: JSON.stringify({ query: '{ __typename }', variables: { a: 1 }, operationName: null }),
+        timeoutMs: 1234,
+        signal: ctx.signal,
+      },
+    ]);
   });
 
-  it('sends no principal headers for an anonymous request', () => {
-    const headers = outgoingHeaders({ requestId: 'req-2', principal: null });
-    expect(headers['x-switchyard-user-id']).toBeUndefined();
-    expect(headers['x-request-id']).toBe('req-2');
+  it('sends no principal headers for an anonymous request', async () => {
+    const client = recordingClient({ data: {} });
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1000);
+    await source.process({
+      kind: 'incoming operation' as never,
+      request: { query: '{ __typename }' },
+      context: context(null),
+      incomingRequestContext: {} as never,
+    });
+    expect(client.calls[0]!.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req-1' });
   });
 });
