@@ -14,12 +14,19 @@ const env = process.env;
 // node --import tsx runs TypeScript in one process per service; the tsx CLI would add a second.
 const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-/** Port 0 becomes a free port now, so every service's address is known before any starts and all start at once. */
+/**
+ * Checks the port is free before anything starts, since a subgraph finds out only after its database is
+ * up; port 0 becomes a free port, so every service's address is known before any starts and all start at once.
+ */
 async function portSetting(name: string, fallback: number): Promise<number> {
   const port = portFromEnv(name, fallback);
-  if (port !== 0) return port;
   const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`${name}: port ${port} is in use (is npm start already running?)`) : err),
+    );
+    server.listen(port, env.HOST || '127.0.0.1', resolve);
+  });
   const free = (server.address() as { port: number }).port;
   await new Promise((r) => server.close(r));
   return free;
