@@ -74,6 +74,8 @@ describe('switchyard config schema', () => {
       'cors',
       'csrf',
       'limits',
+      'demand_control',
+      'rate_limit',
       'server',
       'traffic_shaping',
       'override_subgraph_url',

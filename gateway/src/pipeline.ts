@@ -2,7 +2,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import { DemandControl } from './admission/demand-control/plugin';
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
+import { RateLimiter } from './admission/rate-limit/limiter';
+import { rateLimitPlugin } from './admission/rate-limit/plugin';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -46,6 +49,8 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
   }
+  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
+  const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
@@ -58,30 +63,44 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     plugins: [
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
+      demandControl.plugin(),
+      ...(rateLimiter ? [rateLimitPlugin(rateLimiter, (request) => demandControl.chargeableCost(request))] : []),
       config.sandbox.enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (err) {
+    await rateLimiter?.close();
+    throw err;
+  }
   const probe = transport.fetcher(PROBE_TIMEOUT_MS);
   // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
     () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(probe, s.url) })),
     PROBE_INTERVAL_MS,
   );
+  const readiness = gatewayReadiness({
+    // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
+    supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
+    subgraphs: subgraphHealth,
+    required: config.health_check.required_subgraphs,
+  });
   return {
     apollo,
     authenticate: createAuthenticator(config.authentication.router.jwt),
-    readiness: gatewayReadiness({
-      // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
-      supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
-      subgraphs: subgraphHealth,
-      required: config.health_check.required_subgraphs,
-    }),
+    // The rate limiter's store is reported, not required: its on_unavailable policy decides what a Redis outage means.
+    readiness: rateLimiter
+      ? async () => {
+          const report = await readiness();
+          return { ...report, body: { ...report.body, rate_limit: rateLimiter.status() } };
+        }
+      : readiness,
     subgraphs: execution.subgraphs,
     async close() {
       subgraphHealth.stop();
       await apollo.stop();
-      await transport.close();
+      await Promise.all([transport.close(), rateLimiter?.close()]);
     },
   };
 }

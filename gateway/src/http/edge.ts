@@ -5,6 +5,7 @@ import { registerHealthRoutes, type Principal } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import type { RequestContext } from '../context';
+import { clientAddress } from '../admission/rate-limit/client';
 import { withinRequest } from '../transport/request-scope';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
@@ -18,7 +19,7 @@ declare module 'fastify' {
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping'>;
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit'>;
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
   authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
@@ -49,6 +50,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         logger: request.log,
         deadline: Date.now() + routerTimeoutMs,
         signal: AbortSignal.any([clientGone.signal, AbortSignal.timeout(routerTimeoutMs)]),
+        clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops),
         principal: null,
         decisions: [],
       };
