@@ -76,6 +76,7 @@ describe('switchyard config schema', () => {
       'limits',
       'demand_control',
       'rate_limit',
+      'persisted_queries',
       'server',
       'traffic_shaping',
       'override_subgraph_url',

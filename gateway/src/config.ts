@@ -2,6 +2,7 @@ import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchy
 import { z } from 'zod';
 import { admissionLimitKeys } from './admission/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './admission/demand-control/config';
+import { persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './admission/persisted-operations/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-limit/config';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
@@ -53,6 +54,7 @@ export const gatewayConfigSchema = z
     limits: httpLimitKeys.merge(admissionLimitKeys).strict().default({}),
     demand_control: demandControlConfigSchema,
     rate_limit: rateLimitConfigSchema,
+    persisted_queries: persistedQueriesConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
@@ -77,6 +79,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...executionEnvBindings(env),
     ...demandControlEnvBindings,
     ...rateLimitEnvBindings,
+    ...persistedQueriesEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
   };
 }

@@ -2,7 +2,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import type { FastifyRequest } from 'fastify';
 import { DemandControl } from './admission/demand-control/plugin';
+import { PersistedOperations } from './admission/persisted-operations/persisted-operations';
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import { RateLimiter } from './admission/rate-limit/limiter';
 import { rateLimitPlugin } from './admission/rate-limit/plugin';
@@ -17,6 +19,8 @@ import { createSubgraphHttpClient, type Fetcher } from './transport/undici-fetch
 export interface Pipeline {
   apollo: ApolloServer<RequestContext>;
   authenticate: Authenticate;
+  /** The safelist, at the HTTP stage after identity: throws an HttpError for an operation it refuses. */
+  admitOperation(request: FastifyRequest): void;
   readiness: Readiness;
   subgraphs: SubgraphEndpoint[];
   close(): Promise<void>;
@@ -49,18 +53,22 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
   }
+  const persisted = new PersistedOperations(config.persisted_queries, logger);
   const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
   const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
     introspection: config.supergraph.introspection,
+    // Without introspection, "Did you mean ...?" suggestions would still spell out the schema.
+    hideSchemaDetailsFromClientErrors: !config.supergraph.introspection,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     ...operationLimitsServerOptions(config.limits),
     plugins: [
+      persisted.plugin(),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
       demandControl.plugin(),
@@ -89,6 +97,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   return {
     apollo,
     authenticate: createAuthenticator(config.authentication.router.jwt),
+    admitOperation: (request) => persisted.admit(request),
     // The rate limiter's store is reported, not required: its on_unavailable policy decides what a Redis outage means.
     readiness: rateLimiter
       ? async () => {

@@ -23,6 +23,8 @@ export interface HttpEdgeOptions {
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
   authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
+  /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
+  admitOperation: (request: FastifyRequest) => void;
   readiness: Readiness;
 }
 
@@ -57,6 +59,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
     });
     graphql.addHook('preHandler', async (request) => {
       request.ctx.principal = await authenticate(request.headers);
+      options.admitOperation(request);
     });
     graphql.route<{ Reply: string }>({
       method: ['GET', 'POST'],

@@ -35,7 +35,7 @@ export const rateLimitConfigSchema = z
       .default({}),
     trusted_proxy_hops: integer({ min: 0 })
       .default(0)
-      .describe('Proxies in front of the gateway that append to X-Forwarded-For (the mesh ingress); anonymous clients are keyed by the address that many hops back. 0 ignores the header.'),
+      .describe('Proxies in front of the gateway that append to X-Forwarded-For (the mesh ingress); anonymous clients are keyed by the address that many hops back. 0 ignores the header. env RATE_LIMIT_TRUSTED_PROXY_HOPS'),
     classes: z
       .record(z.string().min(1), classSchema)
       .refine((classes) => Object.hasOwn(classes, 'anonymous') && Object.hasOwn(classes, 'user'), 'must define the anonymous and user classes')
@@ -62,4 +62,5 @@ export const rateLimitEnvBindings: EnvBindings = {
   RATE_LIMIT: 'rate_limit.enabled',
   RATE_LIMIT_STORE: 'rate_limit.store',
   REDIS_URL: 'rate_limit.redis.url',
+  RATE_LIMIT_TRUSTED_PROXY_HOPS: 'rate_limit.trusted_proxy_hops',
 };
