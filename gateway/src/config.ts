@@ -1,6 +1,9 @@
 import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { admissionLimitKeys } from './admission/config';
+import { demandControlConfigSchema, demandControlEnvBindings } from './admission/demand-control/config';
+import { persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './admission/persisted-operations/config';
+import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-limit/config';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
@@ -49,6 +52,9 @@ export const gatewayConfigSchema = z
     cors: corsConfigSchema,
     csrf: csrfConfigSchema,
     limits: httpLimitKeys.merge(admissionLimitKeys).strict().default({}),
+    demand_control: demandControlConfigSchema,
+    rate_limit: rateLimitConfigSchema,
+    persisted_queries: persistedQueriesConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
@@ -71,6 +77,9 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...httpEnvBindings,
     ...identityEnvBindings,
     ...executionEnvBindings(env),
+    ...demandControlEnvBindings,
+    ...rateLimitEnvBindings,
+    ...persistedQueriesEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
   };
 }

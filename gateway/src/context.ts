@@ -28,6 +28,8 @@ export interface RequestContext {
   deadline: number;
   /** Aborts when the client disconnects or the deadline passes. */
   signal: AbortSignal;
+  /** The client's address: the socket's peer, or X-Forwarded-For through rate_limit.trusted_proxy_hops. */
+  clientAddress: string;
   /** Who is calling; null for anonymous requests. */
   principal: Principal | null;
   decisions: Decision[];

@@ -21,7 +21,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       headerReadTimeoutMs: config.server.http.header_read_timeout,
       keepAliveTimeoutMs: config.server.http.keep_alive_timeout,
     });
-    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, readiness: pipeline.readiness });
+    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, admitOperation: pipeline.admitOperation, readiness: pipeline.readiness });
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     return {
       url: server.url,

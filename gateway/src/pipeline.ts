@@ -2,7 +2,12 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { DemandControl } from './admission/demand-control/plugin';
+import { PersistedOperations } from './admission/persisted-operations/persisted-operations';
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
+import { RateLimiter } from './admission/rate-limit/limiter';
+import { rateLimitPlugin } from './admission/rate-limit/plugin';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -15,6 +20,8 @@ import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/s
 export interface Pipeline {
   apollo: ApolloServer<RequestContext>;
   authenticate: Authenticate;
+  /** The safelist, at the HTTP stage after identity: throws an HttpError for an operation it refuses. */
+  admitOperation(request: FastifyRequest): void;
   readiness: Readiness;
   subgraphs: SubgraphEndpoint[];
   close(): Promise<void>;
@@ -47,41 +54,62 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
   }
+  const persisted = new PersistedOperations(config.persisted_queries, logger);
+  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
+  const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
     introspection: config.supergraph.introspection,
+    // Without introspection, "Did you mean ...?" suggestions would still spell out the schema.
+    hideSchemaDetailsFromClientErrors: !config.supergraph.introspection,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     ...operationLimitsServerOptions(config.limits),
     plugins: [
+      persisted.plugin(),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
+      demandControl.plugin(),
+      ...(rateLimiter ? [rateLimitPlugin(rateLimiter, (request) => demandControl.chargeableCost(request))] : []),
       config.sandbox.enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (err) {
+    await rateLimiter?.close();
+    throw err;
+  }
   // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
     () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url) })),
     PROBE_INTERVAL_MS,
   );
+  const readiness = gatewayReadiness({
+    // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
+    supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
+    subgraphs: subgraphHealth,
+    required: config.health_check.required_subgraphs,
+  });
   return {
     apollo,
     authenticate: createAuthenticator(config.authentication.router.jwt),
-    readiness: gatewayReadiness({
-      // apollo.start() above loaded the supergraph; the pipeline exists only after it succeeded.
-      supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
-      subgraphs: subgraphHealth,
-      required: config.health_check.required_subgraphs,
-    }),
+    admitOperation: (request) => persisted.admit(request),
+    // The rate limiter's store is reported, not required: its on_unavailable policy decides what a Redis outage means.
+    readiness: rateLimiter
+      ? async () => {
+          const report = await readiness();
+          return { ...report, body: { ...report.body, rate_limit: rateLimiter.status() } };
+        }
+      : readiness,
     subgraphs: execution.subgraphs,
     async close() {
       subgraphHealth.stop();
       await apollo.stop();
-      await transport.close();
+      await Promise.all([transport.close(), rateLimiter?.close()]);
     },
   };
 }

@@ -86,6 +86,7 @@ export async function startTestGateway(options: {
         logger,
         deadline: Date.now() + 30_000,
         signal: new AbortController().signal,
+        clientAddress: req.socket.remoteAddress ?? '',
         principal: typeof user === 'string' ? { userId: user, scopes: [] } : null,
         decisions: [],
       };

@@ -37,6 +37,7 @@ async function serve(config: OperationLimitsConfig) {
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
     const context: RequestContext = {
       requestId: 'req-1',
+      clientAddress: '127.0.0.1',
       principal: null,
       logger,
       deadline: Date.now() + 30_000,

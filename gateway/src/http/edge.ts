@@ -5,6 +5,7 @@ import { registerHealthRoutes, type Principal } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import type { RequestContext } from '../context';
+import { clientAddress } from '../admission/rate-limit/client';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
 import type { Readiness } from './readiness';
@@ -17,10 +18,12 @@ declare module 'fastify' {
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping'>;
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit'>;
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
   authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
+  /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
+  admitOperation: (request: FastifyRequest) => void;
   readiness: Readiness;
 }
 
@@ -51,12 +54,14 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         logger: request.log,
         deadline: Date.now() + routerTimeoutMs,
         signal: cancel.signal,
+        clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops),
         principal: null,
         decisions: [],
       };
     });
     graphql.addHook('preHandler', async (request) => {
       request.ctx.principal = await authenticate(request.headers);
+      options.admitOperation(request);
     });
     graphql.route<{ Reply: string }>({
       method: ['GET', 'POST'],

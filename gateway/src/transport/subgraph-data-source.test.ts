@@ -12,6 +12,7 @@ const context = (principal: RequestContext['principal']): RequestContext => ({
   logger: undefined as never,
   deadline: 0,
   signal: new AbortController().signal,
+  clientAddress: '127.0.0.1',
   principal,
   decisions: [],
 });

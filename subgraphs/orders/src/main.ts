@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { createOrderLoaders, type OrderLoaders } from './loaders';
+import { createPlaceOrderLimit } from './place-order-limit';
 import { createProductsClient } from './products-client';
 import { createOrderResolvers } from './resolvers';
 import { seedOrders } from './seed';
@@ -16,21 +17,33 @@ export const ordersConfigSchema = subgraphConfigSchema('orders', 4003).extend({
     })
     .strict()
     .default({}),
+  /** placeOrder per user, with graphql-rate-limit; in Redis (shared by replicas) when redisUrl is set. */
+  placeOrderLimit: z
+    .object({
+      max: z.coerce.number().int().positive().default(10),
+      windowMs: z.coerce.number().int().positive().default(60_000),
+      redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+    })
+    .strict()
+    .default({}),
 });
 
 export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, OrderLoaders> = {
   name: 'orders',
   packageDir: join(__dirname, '..'),
   configSchema: ordersConfigSchema,
-  envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl' },
+  envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl', PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl' },
   seed: seedOrders,
   wire(db, config) {
     const store = createOrderStore(db);
     const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
+    const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
     return {
-      resolvers: createOrderResolvers(store, products),
+      resolvers: createOrderResolvers(store, products, placeOrderLimit),
       createLoaders: () => createOrderLoaders(store),
-      close: () => products.close(),
+      close: async () => {
+        await Promise.all([products.close(), placeOrderLimit.close()]);
+      },
     };
   },
 };

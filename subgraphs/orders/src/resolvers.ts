@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { DateTime, badInput, decodeCursor, pageSize, toPage, type SubgraphContext } from '@switchyard/service-kit';
 import type { OrderLoaders } from './loaders';
+import type { PlaceOrderLimit } from './place-order-limit';
 import { ProductsUnavailable, ReservationRefused, type ProductsClient } from './products-client';
 import type { OrderItemRow, OrderPosition, OrderRow, OrderStore } from './store';
 
@@ -54,7 +55,7 @@ const unavailable = () =>
     extensions: { code: 'SERVICE_UNAVAILABLE' },
   });
 
-export function createOrderResolvers(store: OrderStore, products: ProductsClient) {
+export function createOrderResolvers(store: OrderStore, products: ProductsClient, placeOrderLimit: PlaceOrderLimit) {
   /**
    * Reserve first (products owns stock and prices), then record the order. If recording fails, the
    * reservation is given back, so no stock is held by an order that does not exist.
@@ -96,8 +97,11 @@ export function createOrderResolvers(store: OrderStore, products: ProductsClient
       order: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.orderById.load(args.id),
     },
     Mutation: {
-      placeOrder: (_: unknown, args: { input: { items: { productId: string; quantity: number }[] } }, ctx: Context) =>
-        placeOrder(requireUser(ctx), normaliseLines(args.input.items)),
+      placeOrder: async (_: unknown, args: { input: { items: { productId: string; quantity: number }[] } }, ctx: Context, info: GraphQLResolveInfo) => {
+        const userId = requireUser(ctx);
+        await placeOrderLimit.check(userId, args, info);
+        return placeOrder(userId, normaliseLines(args.input.items));
+      },
       cancelOrder: async (_: unknown, args: { id: string }, ctx: Context) => {
         const userId = requireUser(ctx);
         const existing = await ctx.loaders.orderById.load(args.id);
