@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Pool } from 'undici';
+import { sendLoad } from './load';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -49,22 +49,8 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
 }
 
 async function load(c: Contender): Promise<Result> {
-  const pool = new Pool(c.url!, { connections: CONCURRENCY });
-  const latencies: number[] = [];
-  const deadline = Date.now() + SECONDS * 1000;
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      const began = performance.now();
-      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: QUERY });
-      const text = await res.body.text();
-      if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${c.name}: ${res.statusCode} ${text.slice(0, 200)}`);
-      latencies.push(performance.now() - began);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / SECONDS, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  const { rps, p50, p99 } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY);
+  return { rps, p50, p99 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

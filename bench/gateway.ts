@@ -11,9 +11,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Pool } from 'undici';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { prepareBaseline } from './baseline';
+import { sendLoad } from './load';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -56,32 +56,12 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
 }
 
 async function load(c: Contender): Promise<Result> {
-  const pool = new Pool(c.url!, { connections: CONCURRENCY });
   // Every contender is a node process of its own (tsx is loaded with --import, not as a parent process).
   const pid = c.process!.child.pid!;
-  const latencies: number[] = [];
   const before = procStat(pid);
-  const deadline = Date.now() + SECONDS * 1000;
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      const began = performance.now();
-      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: QUERY });
-      const text = await res.body.text();
-      if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${c.name}: ${res.statusCode} ${text.slice(0, 200)}`);
-      latencies.push(performance.now() - began);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const { rps, p50, p99, requests } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY);
   const after = procStat(pid);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: latencies.length / SECONDS,
-    p50: latencies[Math.floor(latencies.length * 0.5)]!,
-    p99: latencies[Math.floor(latencies.length * 0.99)]!,
-    cpuMsPerRequest: (after.cpuMs - before.cpuMs) / latencies.length,
-    rssMb: after.rssMb,
-  };
+  return { rps, p50, p99, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / requests, rssMb: after.rssMb };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
