@@ -95,3 +95,24 @@ describe('a gateway in front of a hung subgraph', () => {
     expect(hung.closed.length).toBeGreaterThan(before);
   });
 });
+
+describe('health_check.enabled: false', () => {
+  let platform: Platform;
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    platform = await startPlatform('pglite');
+    const urls = Object.fromEntries(platform.gateway.subgraphs.map((s) => [s.name, s.url]));
+    gateway = await startGateway(gatewayConfig({ override_subgraph_url: urls, 'health_check.enabled': false }));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await platform?.close();
+  });
+
+  it('serves no /healthz or /readyz, as Router does, and still serves GraphQL', async () => {
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(404);
+    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(404);
+    const res = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+});

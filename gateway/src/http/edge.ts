@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit'>;
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit' | 'health_check'>;
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
   authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
@@ -71,5 +71,5 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
   });
 
   if (config.graphiql.enabled) registerGraphiql(app, config.supergraph.path);
-  registerHealthRoutes(app, options.readiness);
+  if (config.health_check.enabled) registerHealthRoutes(app, options.readiness);
 }
