@@ -10,14 +10,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { sendLoad } from './load';
+import { join } from 'node:path';
+import { sendLoad, startReplayingSubgraphs } from './load';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const root = resolve(__dirname, '..');
 const QUERY = JSON.stringify({
   query: `{ users(first: 20) { edges { node { name orders(first: 5) { edges { node { id totalCents user { email }
     items { quantity unitPriceCents product { name priceCents stock } } } } } } } } }`,
@@ -65,14 +64,7 @@ async function main(): Promise<void> {
     await redis.waitFor(/Ready to accept connections/, 10_000);
     redisUrl = `redis://127.0.0.1:${port}`;
   }
-  const subgraphs = spawnService('bench/replay-subgraphs.ts', {});
-  const urls = JSON.parse(/subgraphs ready (.*)/.exec(await subgraphs.waitFor(/subgraphs ready .*\n/, 60_000))![1]!) as Record<string, string>;
-  const env = {
-    SUPERGRAPH_PATH: join(root, 'gateway', 'supergraph.graphql'),
-    SUBGRAPH_USERS_URL: urls.users!,
-    SUBGRAPH_PRODUCTS_URL: urls.products!,
-    SUBGRAPH_ORDERS_URL: urls.orders!,
-  };
+  const { env, process: subgraphs } = await startReplayingSubgraphs();
   const classes = { anonymous: HIGH, user: HIGH };
   const contenders: Contender[] = [
     { name: 'admission off', config: { demand_control: { enabled: false }, rate_limit: { enabled: false } }, results: [] },

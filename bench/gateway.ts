@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { prepareBaseline } from './baseline';
-import { sendLoad } from './load';
+import { sendLoad, startReplayingSubgraphs } from './load';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -70,14 +70,7 @@ async function main(): Promise<void> {
   process.stdout.write('building the switchyard command (npm run build)...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const baseline = prepareBaseline(root, BASELINE);
-  const subgraphs = spawnService('bench/replay-subgraphs.ts', {});
-  const urls = JSON.parse(/subgraphs ready (.*)/.exec(await subgraphs.waitFor(/subgraphs ready .*\n/, 60_000))![1]!) as Record<string, string>;
-  const env = {
-    SUPERGRAPH_PATH: join(root, 'gateway', 'supergraph.graphql'),
-    SUBGRAPH_USERS_URL: urls.users!,
-    SUBGRAPH_PRODUCTS_URL: urls.products!,
-    SUBGRAPH_ORDERS_URL: urls.orders!,
-  };
+  const { env, process: subgraphs } = await startReplayingSubgraphs();
   const contenders: Contender[] = [
     { name: 'switchyard (compiled CLI)', launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e), results: [] },
     { name: `baseline ${baseline.commit} (tsx)`, launch: (e) => spawnService('gateway/src/main.ts', e, baseline.dir), results: [] },

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { Pool } from 'undici';
+import { repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 export interface LoadResult {
   rps: number;
@@ -35,5 +37,23 @@ export async function sendLoad(name: string, url: string, body: string, seconds:
     p50: latencies[Math.floor(latencies.length * 0.5)]!,
     p99: latencies[Math.floor(latencies.length * 0.99)]!,
     requests: latencies.length,
+  };
+}
+
+/**
+ * Starts bench/replay-subgraphs.ts and returns the env that points a gateway at it (the committed
+ * supergraph, each subgraph's replaying URL) and the process, to stop when the benchmark ends.
+ */
+export async function startReplayingSubgraphs(): Promise<{ env: Record<string, string>; process: WatchedProcess }> {
+  const subgraphs = spawnService('bench/replay-subgraphs.ts', {});
+  const urls = JSON.parse(/subgraphs ready (.*)/.exec(await subgraphs.waitFor(/subgraphs ready .*\n/, 60_000))![1]!) as Record<string, string>;
+  return {
+    process: subgraphs,
+    env: {
+      SUPERGRAPH_PATH: join(repoRoot, 'gateway', 'supergraph.graphql'),
+      SUBGRAPH_USERS_URL: urls.users!,
+      SUBGRAPH_PRODUCTS_URL: urls.products!,
+      SUBGRAPH_ORDERS_URL: urls.orders!,
+    },
   };
 }
