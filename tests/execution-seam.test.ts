@@ -28,7 +28,7 @@ const PRODUCT_QUERY = 'query Product { product(id: "prd_1") { id name priceCents
 const hideFields: PrePlanningStage = {
   name: 'hide-fields',
   beforePlanning({ document, context }) {
-    const hidden = context.principal === null ? 'priceCents' : context.principal.userId === 'usr_noreviews' ? 'reviews' : undefined;
+    const hidden = context.principal.kind === 'anonymous' ? 'priceCents' : context.principal.id === 'usr_noreviews' ? 'reviews' : undefined;
     if (!hidden) return undefined;
     return { document: visit(document, { Field: (node) => (node.name.value === hidden ? null : undefined) }), cacheKey: hidden };
   },

@@ -62,7 +62,7 @@ describe('the gateway at the HTTP edge', () => {
   });
 
   it('ignores a client that claims to be a user through the internal principal header', async () => {
-    const res = await post('{"query":"{ me { id } }"}', { 'x-switchyard-user-id': 'usr_005', 'x-switchyard-scopes': 'admin' });
+    const res = await post('{"query":"{ me { id } }"}', { 'x-switchyard-principal-kind': 'user', 'x-switchyard-principal-id': 'usr_005', 'x-switchyard-scopes': 'admin' });
     expect(await res.json()).toEqual({ data: { me: null } });
   });
 

@@ -30,7 +30,7 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The client's address: the socket's peer, or X-Forwarded-For through rate_limit.trusted_proxy_hops. */
   clientAddress: string;
-  /** Who is calling; null for anonymous requests. */
-  principal: Principal | null;
+  /** Who is calling; ANONYMOUS until the identity stage finds a credential. */
+  principal: Principal;
   decisions: Decision[];
 }

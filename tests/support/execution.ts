@@ -5,7 +5,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { createLogger, maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import { ANONYMOUS, createLogger, maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../../gateway/src/context';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
 import type { PrePlanningStage } from '../../gateway/src/execution/pre-planning';
@@ -87,7 +87,7 @@ export async function startTestGateway(options: {
         deadline: Date.now() + 30_000,
         signal: new AbortController().signal,
         clientAddress: req.socket.remoteAddress ?? '',
-        principal: typeof user === 'string' ? { userId: user, scopes: [] } : null,
+        principal: typeof user === 'string' ? { kind: 'user', id: user, scopes: [], claims: {} } : ANONYMOUS,
         decisions: [],
       };
     },

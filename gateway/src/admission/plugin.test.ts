@@ -1,4 +1,5 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ANONYMOUS } from '@switchyard/service-kit';
 import pino from 'pino';
 import type { Decision, RequestContext } from '../context';
 import { admissionLimitKeys, type OperationLimitsConfig } from './config';
@@ -38,7 +39,7 @@ async function serve(config: OperationLimitsConfig) {
     const context: RequestContext = {
       requestId: 'req-1',
       clientAddress: '127.0.0.1',
-      principal: null,
+      principal: ANONYMOUS,
       logger,
       deadline: Date.now() + 30_000,
       signal: new AbortController().signal,

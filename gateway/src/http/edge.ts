@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { registerHealthRoutes, type Principal } from '@switchyard/service-kit';
+import { ANONYMOUS, registerHealthRoutes, type Principal } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import type { RequestContext } from '../context';
@@ -21,7 +21,7 @@ export interface HttpEdgeOptions {
   config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit' | 'health_check'>;
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
-  authenticate: (headers: FastifyRequest['headers']) => Promise<Principal | null>;
+  authenticate: (headers: FastifyRequest['headers']) => Promise<Principal>;
   /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
   admitOperation: (request: FastifyRequest) => void;
   readiness: Readiness;
@@ -55,7 +55,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         deadline: Date.now() + routerTimeoutMs,
         signal: cancel.signal,
         clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops),
-        principal: null,
+        principal: ANONYMOUS,
         decisions: [],
       };
     });

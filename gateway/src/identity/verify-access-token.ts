@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
-import { HttpError, type Principal } from '@switchyard/service-kit';
+import { ANONYMOUS, HttpError, type Principal } from '@switchyard/service-kit';
 import type { GatewayConfig } from '../config';
 
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<Principal | null>;
+export type Authenticate = (headers: IncomingHttpHeaders) => Promise<Principal>;
 
 type JwtConfig = NonNullable<GatewayConfig['authentication']['router']['jwt']>;
 
@@ -21,7 +21,7 @@ export function createAuthenticator(jwt: JwtConfig | undefined): Authenticate {
   }));
   return async (headers) => {
     const header = headers.authorization;
-    if (!header) return null;
+    if (!header) return ANONYMOUS;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
     if (!jwt || keySets.length === 0) throw unauthenticated('this gateway does not accept tokens: no JWT issuer is configured');
@@ -37,7 +37,7 @@ export function createAuthenticator(jwt: JwtConfig | undefined): Authenticate {
         clockTolerance: Math.round(jwt.clock_skew / 1000),
       });
       if (!payload.sub) throw unauthenticated('access token has no subject (sub)');
-      return { userId: payload.sub, scopes: scopesOf(payload) };
+      return { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
     } catch (err) {
       if (err instanceof HttpError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw unauthenticated('access token expired');

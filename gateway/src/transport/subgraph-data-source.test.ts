@@ -1,3 +1,4 @@
+import { ANONYMOUS } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
 import { SubgraphDataSource } from './subgraph-data-source';
 import type { SubgraphCall, SubgraphHttpClient } from './subgraph-http-client';
@@ -21,7 +22,7 @@ describe('the subgraph transport', () => {
   it('sends the verified principal and the request id, and nothing the client sent', async () => {
     const client = recordingClient({ data: { __typename: 'Query' } });
     const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1234);
-    const ctx = context({ userId: 'usr_001', scopes: ['orders:write', 'profile'] });
+    const ctx = context({ kind: 'user', id: 'usr_001', scopes: ['orders:write', 'profile'], claims: { sub: 'usr_001', secret: 'x' } });
     const answer = await source.process({
       kind: 'incoming operation' as never,
       request: { query: '{ __typename }', variables: { a: 1 }, operationName: null as never },
@@ -36,7 +37,8 @@ describe('the subgraph transport', () => {
         headers: {
           'content-type': 'application/json',
           'x-request-id': 'req-1',
-          'x-switchyard-user-id': 'usr_001',
+          'x-switchyard-principal-kind': 'user',
+          'x-switchyard-principal-id': 'usr_001',
           'x-switchyard-scopes': 'orders:write profile',
         },
         body: JSON.stringify({ query: '{ __typename }', variables: { a: 1 }, operationName: null }),
@@ -52,7 +54,7 @@ describe('the subgraph transport', () => {
     await source.process({
       kind: 'incoming operation' as never,
       request: { query: '{ __typename }' },
-      context: context(null),
+      context: context(ANONYMOUS),
       incomingRequestContext: {} as never,
     });
     expect(client.calls[0]!.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req-1' });

@@ -10,7 +10,7 @@ export function subgraphHeaders(context: RequestContext | undefined): Record<str
   // Health checks and the gateway's own requests carry no request context.
   if (!context?.requestId) return headers;
   headers['x-request-id'] = context.requestId;
-  if (context.principal) Object.assign(headers, principalToHeaders(context.principal));
+  Object.assign(headers, principalToHeaders(context.principal));
   return headers;
 }
 

@@ -88,7 +88,8 @@ async function openSubgraphDatabase(
 }
 
 export interface SubgraphContext<L> {
-  principal: Principal | null;
+  /** ANONYMOUS when the gateway sent no principal. */
+  principal: Principal;
   loaders: L;
 }
 

@@ -23,8 +23,8 @@ function decodePosition(cursor: string | null | undefined): OrderPosition | null
 }
 
 function requireUser(ctx: Context): string {
-  if (!ctx.principal) throw new GraphQLError('sign in to manage orders', { extensions: { code: 'UNAUTHENTICATED' } });
-  return ctx.principal.userId;
+  if (ctx.principal.kind !== 'user') throw new GraphQLError('sign in to manage orders', { extensions: { code: 'UNAUTHENTICATED' } });
+  return ctx.principal.id;
 }
 
 /** Validates order lines and merges repeats of one product, so each product is reserved once. */

@@ -8,7 +8,7 @@ export function createUserResolvers(store: UserStore) {
   return {
     DateTime,
     Query: {
-      me: (_: unknown, __: unknown, ctx: Context) => (ctx.principal ? ctx.loaders.userById.load(ctx.principal.userId) : null),
+      me: (_: unknown, __: unknown, ctx: Context) => (ctx.principal.kind === 'user' ? ctx.loaders.userById.load(ctx.principal.id) : null),
       user: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.userById.load(args.id),
       users: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
         const first = pageSize(args.first);

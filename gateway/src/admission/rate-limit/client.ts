@@ -10,7 +10,7 @@ export function clientAddress(request: IncomingMessage, trustedHops: number): st
   return proxyAddr(request, (_address, hop) => hop < trustedHops);
 }
 
-/** Whom a request is charged to: its user, or its address when anonymous. */
-export function clientKey(principal: Principal | null, address: string): string {
-  return principal ? `user:${principal.userId}` : `ip:${address}`;
+/** Whom a request is charged to: its user or API key, or its address when anonymous. */
+export function clientKey(principal: Principal, address: string): string {
+  return principal.kind === 'anonymous' ? `ip:${address}` : `${principal.kind}:${principal.id}`;
 }

@@ -55,13 +55,14 @@ export class RateLimiter {
     return limiter;
   }
 
-  classFor(principal: Principal | null): ClassLimits {
-    if (!principal) return this.classes.get('anonymous')!;
+  classFor(principal: Principal): ClassLimits {
+    if (principal.kind === 'anonymous') return this.classes.get('anonymous')!;
+    if (principal.rateLimitClass && this.classes.has(principal.rateLimitClass)) return this.classes.get(principal.rateLimitClass)!;
     const scoped = principal.scopes.find((scope) => Object.hasOwn(this.config.scope_classes, scope));
     return this.classes.get(scoped ? this.config.scope_classes[scoped]! : 'user')!;
   }
 
-  async charge(client: string, principal: Principal | null, cost: number): Promise<ChargeResult> {
+  async charge(client: string, principal: Principal, cost: number): Promise<ChargeResult> {
     const limits = this.classFor(principal);
     if (!this.redis) return { kind: 'charged', limits, outcome: this.memory.chargeNow(client, limits, cost), store: 'memory', fallback: false };
     try {
