@@ -1,3 +1,4 @@
+import './instrument';
 import { parseArgs } from 'node:util';
 import { ConfigError, runMain } from '@switchyard/service-kit';
 import { gatewayConfigSchema, loadGatewayConfig } from './config';
@@ -63,7 +64,10 @@ export function runCli(argv: string[], io: CliIo = processIo): number | null {
     runMain('gateway', async () => {
       // Loaded only to start, so `config schema` and `config validate` need not load Apollo Gateway.
       const { startGateway } = require('./main') as typeof import('./main');
-      return startGateway(loadGatewayConfig({ file: values.config, supergraph: values.supergraph, env: io.env }));
+      const { startGatewayTracing } = require('./telemetry/tracing') as typeof import('./telemetry/tracing');
+      const config = loadGatewayConfig({ file: values.config, supergraph: values.supergraph, env: io.env });
+      startGatewayTracing(config.telemetry.exporters.tracing, io.env);
+      return startGateway(config);
     });
     return null;
   }

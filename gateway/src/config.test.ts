@@ -54,7 +54,16 @@ const DEFAULTS: GatewayConfig = {
   override_subgraph_url: {},
   authentication: { router: {} },
   health_check: { enabled: true, required_subgraphs: [] },
-  telemetry: { apollo: { anonymous_telemetry: false }, exporters: { logging: { level: 'info' } } },
+  telemetry: {
+    apollo: { anonymous_telemetry: false },
+    exporters: {
+      logging: { level: 'info' },
+      tracing: {
+        common: { sampler: 'always_on', parent_based_sampler: true, service_name: 'gateway' },
+        debug_traces: { enabled: false, store_url: 'http://127.0.0.1:4318' },
+      },
+    },
+  },
 };
 
 function configFile(name: string, content: string): string {

@@ -7,6 +7,7 @@ import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-li
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
+import { tracingConfigSchema, tracingEnvBindings } from './telemetry/config';
 import { trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
@@ -33,6 +34,7 @@ const telemetryConfigSchema = z
           .object({ level: logLevel.default('info').describe('Log level. env LOG_LEVEL') })
           .strict()
           .default({}),
+        tracing: tracingConfigSchema,
       })
       .strict()
       .default({}),
@@ -80,6 +82,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...demandControlEnvBindings,
     ...rateLimitEnvBindings,
     ...persistedQueriesEnvBindings,
+    ...tracingEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
   };
 }

@@ -1,8 +1,10 @@
+import './instrument';
 import { createHttpServer, createLogger, listen, runMain, type RunningServer } from '@switchyard/service-kit';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
 import { registerHttpEdge } from './http/edge';
 import { buildPipeline } from './pipeline';
+import { startGatewayTracing } from './telemetry/tracing';
 
 export interface RunningGateway extends RunningServer {
   readonly graphqlUrl: string;
@@ -39,4 +41,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   }
 }
 
-if (require.main === module) runMain('gateway', async () => startGateway(loadGatewayConfig()));
+if (require.main === module) {
+  runMain('gateway', async () => {
+    const config = loadGatewayConfig();
+    startGatewayTracing(config.telemetry.exporters.tracing);
+    return startGateway(config);
+  });
+}

@@ -14,6 +14,7 @@ import { createExecution, type SubgraphEndpoint } from './execution/gateway';
 import { operationResolutionPlugin } from './http/operation-resolution';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { createAuthenticator, type Authenticate } from './identity/verify-access-token';
+import { operationAttributesPlugin, tracedPlugin } from './telemetry/tracing';
 import { SubgraphDataSource } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
@@ -69,11 +70,12 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     formatError: maskUnexpectedErrors(logger),
     ...operationLimitsServerOptions(config.limits),
     plugins: [
+      operationAttributesPlugin(),
       persisted.plugin(),
       operationResolutionPlugin(),
-      operationLimitsPlugin(config.limits),
-      demandControl.plugin(),
-      ...(rateLimiter ? [rateLimitPlugin(rateLimiter, (request) => demandControl.chargeableCost(request))] : []),
+      tracedPlugin('admission', 'limits', operationLimitsPlugin(config.limits)),
+      tracedPlugin('admission', 'demand_control', demandControl.plugin()),
+      ...(rateLimiter ? [tracedPlugin('admission', 'rate_limit', rateLimitPlugin(rateLimiter, (request) => demandControl.chargeableCost(request)))] : []),
       config.sandbox.enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });

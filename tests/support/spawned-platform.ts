@@ -22,11 +22,18 @@ export interface SpawnedPlatform {
  * through the environment variables an operator sets, so that a request which kills a service shows
  * up as a dead child rather than a dead test runner.
  */
-export async function spawnPlatform(): Promise<SpawnedPlatform> {
+export interface SpawnOptions {
+  /** Added to every service's environment (say, where to export traces). */
+  env?: Record<string, string>;
+  /** Added to the gateway's environment only (say, the JWT issuer to trust). */
+  gatewayEnv?: Record<string, string>;
+}
+
+export async function spawnPlatform(options: SpawnOptions = {}): Promise<SpawnedPlatform> {
   const started: SpawnedService[] = [];
   const spawn = async (name: ServiceName, entry: string, env: Record<string, string>): Promise<SpawnedService> => {
     const port = await freePort();
-    const child = spawnService(entry, { PORT: String(port), LOG_LEVEL: 'warn', ...env });
+    const child = spawnService(entry, { PORT: String(port), LOG_LEVEL: 'warn', ...options.env, ...env });
     let exit: number | null | undefined;
     void child.exited.then(({ code }) => (exit = code));
     const service = { name, port, url: `http://127.0.0.1:${port}`, process: child, exitCode: () => exit };
@@ -48,6 +55,7 @@ export async function spawnPlatform(): Promise<SpawnedPlatform> {
       SUBGRAPH_USERS_URL: `${users.url}/graphql`,
       SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
+      ...options.gatewayEnv,
     });
     return { services: { users, products, orders, gateway }, stop };
   } catch (err) {

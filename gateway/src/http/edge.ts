@@ -9,6 +9,7 @@ import { clientAddress } from '../admission/rate-limit/client';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
 import type { Readiness } from './readiness';
+import { withStageSpan } from '../telemetry/tracing';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,8 +61,13 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
       };
     });
     graphql.addHook('preHandler', async (request) => {
-      request.ctx.principal = await authenticate(request.headers);
-      options.admitOperation(request);
+      request.ctx.principal = await withStageSpan('identity', undefined, async (span) => {
+        const principal = await authenticate(request.headers);
+        // The kind only: ids and scopes belong to the person, not to a trace backend.
+        span.setAttribute('switchyard.principal.kind', principal.kind);
+        return principal;
+      });
+      await withStageSpan('admission', 'persisted_queries', () => options.admitOperation(request));
     });
     graphql.route<{ Reply: string }>({
       method: ['GET', 'POST'],

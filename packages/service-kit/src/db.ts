@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Logger } from './logging';
+import { withStatementSpan } from './telemetry/tracing';
 
 /** What a store needs from a connection: parameterised queries and multi-statement scripts. */
 export interface Queryable {
@@ -117,14 +118,15 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}; SET search_path TO ${options.schema};`);
   const stats = { statements: 0 };
   type LiteConn = Pick<PGlite, 'query' | 'exec'>;
+  // No instrumentation knows PGlite (PostgreSQL gets @opentelemetry/instrumentation-pg): a span per statement by hand.
   const wrap = (conn: LiteConn): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       stats.statements++;
-      return (await conn.query<R>(sql, params)).rows;
+      return withStatementSpan(sql, async () => (await conn.query<R>(sql, params)).rows);
     },
     async exec(sql: string) {
       stats.statements++;
-      await conn.exec(sql);
+      await withStatementSpan(sql, () => conn.exec(sql));
     },
   });
   // PGlite is one connection: its own transaction() queues every other query until the transaction ends.

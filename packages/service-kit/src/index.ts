@@ -8,3 +8,5 @@ export * from './logging';
 export * from './principal';
 export * from './server';
 export * from './subgraph';
+export * from './telemetry/tracing';
+export * from './telemetry/trace-tree';

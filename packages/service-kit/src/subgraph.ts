@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logging';
 import { principalFromHeaders, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
 import { maskUnexpectedErrors } from './graphql-util';
+import { shutdownTracing } from './telemetry/tracing';
 
 /** The config every subgraph shares; a subgraph with more settings extends it. */
 export function subgraphConfigSchema(name: string, defaultPort: number) {
@@ -210,10 +211,14 @@ export function runMain(name: string, start: () => Promise<{ graphqlUrl: string;
   start().then(
     (service) => {
       const stop = () => {
-        service.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
+        // Spans still buffered are exported before the process goes (a no-op with tracing off).
+        service
+          .close()
+          .then(
+            () => 0,
+            () => 1,
+          )
+          .then((code) => shutdownTracing().then(() => process.exit(code)));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -1,3 +1,4 @@
+import './instrument';
 import { join } from 'node:path';
 import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition } from '@switchyard/service-kit';
 import { createProductLoaders, type ProductLoaders } from './loaders';
