@@ -6,8 +6,10 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { displayUrl } from '@switchyard/service-kit';
 import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
 import { supervise, type ServiceSpec } from './supervisor';
+import { startTraceStore } from './trace-store';
 
 const root = resolve(__dirname, '..');
 const env = process.env;
@@ -39,16 +41,23 @@ async function main(): Promise<void> {
     orders: await portSetting('ORDERS_PORT', 4003),
     issuer: await portSetting('ISSUER_PORT', DEFAULT_ISSUER_PORT),
     gateway: await portSetting('GATEWAY_PORT', portFromEnv('PORT', 4000)),
+    traces: await portSetting('TRACES_PORT', 4318),
   };
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // Quiet by default: one line per service is what a person wants to see; LOG_LEVEL=info shows more.
   const logLevel = env.LOG_LEVEL || 'warn';
+  // Every service exports its spans to the development trace store, here in the supervisor (OTLP/HTTP
+  // JSON, which it decodes), unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector of your own.
+  const traceStore = env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startTraceStore({ port: ports.traces });
+  const tracing: Record<string, string> = traceStore
+    ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceStore.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' }
+    : {};
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
     name,
     command: process.execPath,
     args: ['--import', tsxLoader, '--conditions=source', entry],
     cwd: root,
-    env: { ...env, LOG_LEVEL: logLevel, ...settings },
+    env: { ...env, LOG_LEVEL: logLevel, ...tracing, ...settings },
   });
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
   const withIssuer = !env.JWT_JWKS_URL;
@@ -66,6 +75,7 @@ async function main(): Promise<void> {
         ...(withIssuer
           ? { JWT_ISSUER: devIssuerUrl(ports.issuer), JWT_AUDIENCE: DEV_AUDIENCE, JWT_JWKS_URL: `${local(ports.issuer)}/.well-known/jwks.json` }
           : {}),
+        ...(traceStore ? { DEBUG_TRACES: 'true', DEBUG_TRACES_STORE_URL: traceStore.url } : {}),
       }),
     ],
   });
@@ -74,7 +84,10 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void supervisor.stop().then(() => process.exit(0));
+    void supervisor
+      .stop()
+      .then(() => traceStore?.close())
+      .then(() => process.exit(0));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
 
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`switchyard failed to start: ${(err as Error).message}\n`);
     await supervisor.stop();
+    await traceStore?.close();
     process.exit(1);
   }
   const line = (name: string, url: string, note = '') => process.stdout.write(`${name.padEnd(9)} ${url}${note}\n`);
@@ -92,6 +106,7 @@ async function main(): Promise<void> {
   line('orders', urls.orders!);
   if (withIssuer) line('tokens', `${urls.issuer}/token?sub=usr_001`, '   (development issuer: paste access_token as "Authorization: Bearer ...")');
   line('gateway', urls.gateway!, '   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)');
+  if (traceStore) line('traces', displayUrl(`${urls.gateway!.replace(/\/graphql$/, '')}/debug/traces`), `   (or: npm run trace -- '{ me { id } }'; store at ${displayUrl(traceStore.url)})`);
   // Since this process began, which is what a person waits for.
   process.stdout.write(`ready in ${Math.round(performance.now())} ms; Ctrl-C stops everything\n`);
 }

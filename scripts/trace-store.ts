@@ -142,7 +142,8 @@ export async function startTraceStore(options: TraceStoreOptions = {}): Promise<
       const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]!;
       const start = Math.min(...spans.map((s) => s.startMs));
       const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
-      return { traceId, root: root.name, service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
+      const what = [root.attributes['url.path'], root.attributes['graphql.operation.name']].filter(Boolean).join(' ');
+      return { traceId, root: what ? `${root.name} ${what}` : root.name, service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
     }),
   );
   app.get<{ Params: { id: string } }>('/traces/:id', async (request, reply) => {

@@ -170,6 +170,8 @@ describe('loadGatewayConfig', () => {
         INTROSPECTION: 'false',
         SHUTDOWN_DRAIN_MS: '2500',
         LOG_LEVEL: 'warn',
+        DEBUG_TRACES: 'true',
+        DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:14318',
       },
     });
     expect(config).toEqual({
@@ -195,7 +197,13 @@ describe('loadGatewayConfig', () => {
           },
         },
       },
-      telemetry: { ...DEFAULTS.telemetry, exporters: { logging: { level: 'warn' } } },
+      telemetry: {
+        ...DEFAULTS.telemetry,
+        exporters: {
+          logging: { level: 'warn' },
+          tracing: { ...DEFAULTS.telemetry.exporters.tracing, debug_traces: { enabled: true, store_url: 'http://127.0.0.1:14318' } },
+        },
+      },
     });
   });
 

@@ -9,6 +9,7 @@ import { clientAddress } from '../admission/rate-limit/client';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
 import type { Readiness } from './readiness';
+import { registerDebugTraces } from '../telemetry/debug-traces';
 import { withStageSpan } from '../telemetry/tracing';
 
 declare module 'fastify' {
@@ -19,7 +20,7 @@ declare module 'fastify' {
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit' | 'health_check'>;
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
   apollo: ApolloServer<RequestContext>;
   /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
   authenticate: (headers: FastifyRequest['headers']) => Promise<Principal>;
@@ -78,4 +79,6 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
 
   if (config.graphiql.enabled) registerGraphiql(app, config.supergraph.path);
   if (config.health_check.enabled) registerHealthRoutes(app, options.readiness);
+  const debugTraces = config.telemetry.exporters.tracing.debug_traces;
+  if (debugTraces.enabled) registerDebugTraces(app, debugTraces.store_url);
 }

@@ -25,7 +25,7 @@ export const tracingConfigSchema = z
         enabled: booleanFromEnv.default(false).describe('Development only: serve /debug/traces, a waterfall of recent traces. env DEBUG_TRACES'),
         store_url: z
           .string()
-          .url()
+          .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
           .default('http://127.0.0.1:4318')
           .describe('The development trace store (npm start runs one) the page reads. env DEBUG_TRACES_STORE_URL'),
       })

@@ -59,7 +59,11 @@ export function instrumentForTracing(role: ServiceRole, env: NodeJS.ProcessEnv =
   const instrumentations = [
     new HttpInstrumentation({
       // Probes and scrapes every few seconds would bury the requests people look for.
-      ignoreIncomingRequestHook: (request) => probes.has((request.url ?? '').split('?')[0]!),
+      // The trace pages' own requests would crowd out the traces they show.
+      ignoreIncomingRequestHook: (request) => {
+        const path = (request.url ?? '').split('?')[0]!;
+        return probes.has(path) || path.startsWith('/debug/traces');
+      },
       // The gateway and orders call out with undici, which has its own instrumentation.
       ignoreOutgoingRequestHook: () => true,
     }),
