@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { freePort, npmRun, type WatchedProcess } from './support/processes';
 
-type Ports = Record<'gateway' | 'users' | 'products' | 'orders' | 'issuer', number>;
+type Ports = Record<'gateway' | 'users' | 'products' | 'orders' | 'issuer' | 'traces', number>;
 
 async function freePorts(): Promise<Ports> {
-  return { gateway: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort(), issuer: await freePort() };
+  return { gateway: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort(), issuer: await freePort(), traces: await freePort() };
 }
 
 interface NpmStart {
@@ -22,6 +22,7 @@ async function npmStart(ports: Ports): Promise<NpmStart> {
     PRODUCTS_PORT: String(ports.products),
     ORDERS_PORT: String(ports.orders),
     ISSUER_PORT: String(ports.issuer),
+    TRACES_PORT: String(ports.traces),
     // Services log at info, so there is more of their output than the ready lines to check.
     LOG_LEVEL: 'info',
   });
@@ -129,14 +130,15 @@ describe('npm start', () => {
       let platformProcesses: ReturnType<typeof descendants> = [];
       try {
         const summary = platform.stdout().split('\n').filter((line) => !line.includes(' | '));
-        expect(summary.slice(0, 5)).toEqual([
+        expect(summary.slice(0, 6)).toEqual([
           `users     http://localhost:${ports.users}/graphql`,
           `products  http://localhost:${ports.products}/graphql`,
           `orders    http://localhost:${ports.orders}/graphql`,
           `tokens    http://localhost:${ports.issuer}/token?sub=usr_001   (development issuer: paste access_token as "Authorization: Bearer ...")`,
           `gateway   http://localhost:${ports.gateway}/graphql   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)`,
+          `traces    http://localhost:${ports.gateway}/debug/traces   (or: npm run trace -- '{ me { id } }'; store at http://localhost:${ports.traces})`,
         ]);
-        expect(summary[5]).toMatch(/^ready in \d+ ms; Ctrl-C stops everything$/);
+        expect(summary[6]).toMatch(/^ready in \d+ ms; Ctrl-C stops everything$/);
 
         platformProcesses = descendants(platform.npm.child.pid!);
         for (const entry of serviceEntries) expect(platformProcesses.filter((p) => p.cmdline.includes(entry))).toHaveLength(1);

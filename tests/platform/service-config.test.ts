@@ -1,5 +1,5 @@
 import { loadGatewayConfig } from '../../gateway/src/config';
-import { loadConfig, subgraphEnvBindings, type SubgraphDefinition } from '@switchyard/service-kit';
+import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
 import { ordersSubgraph } from '../../subgraphs/orders/src/main';
 import { productsSubgraph } from '../../subgraphs/products/src/main';
 import { usersSubgraph } from '../../subgraphs/users/src/main';
@@ -49,6 +49,12 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.server.port).toBe(port);
       expect(config.database.url).toMatch(/^postgres/);
       if (overlay !== 'dev') expect(config.seed).toBe(false);
+    });
+
+    it.each(['gateway', 'users', 'products', 'orders'])('%s exports its spans as OTLP/HTTP protobuf to the mesh collector', (name) => {
+      const env = containerEnv(objects, deployment(name));
+      expect(traceExportFromEnv(env)).toEqual({ otlp: 'http/protobuf' });
+      expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector.observability.svc.cluster.local:4318');
     });
   });
 });
