@@ -38,7 +38,7 @@ export async function startJwksServer(options: { issuer?: string; audience?: str
     down: false,
     fetches: 0,
   };
-  const server = createServer((req, res) => {
+  const server = createServer((_request, res) => {
     state.fetches++;
     if (state.down) {
       res.writeHead(503).end();
