@@ -176,6 +176,7 @@ describe('loadGatewayConfig', () => {
         INTROSPECTION: 'false',
         SHUTDOWN_DRAIN_MS: '2500',
         LOG_LEVEL: 'warn',
+        API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
       },
     });
     expect(config).toEqual({
@@ -204,7 +205,7 @@ describe('loadGatewayConfig', () => {
             max_token_size: 8192,
           },
         },
-        api_keys: { keys: [] },
+        api_keys: { keys: [], file: '/etc/switchyard/api-keys/api-keys.yaml' },
       },
       telemetry: { ...DEFAULTS.telemetry, exporters: { logging: { level: 'warn' } } },
     });
