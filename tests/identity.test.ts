@@ -1,6 +1,8 @@
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { exportSPKI, SignJWT, UnsecuredJWT, base64url } from 'jose';
 import { ANONYMOUS, createLogger, HttpError } from '@switchyard/service-kit';
 import { hashApiKey, generateApiKey } from '../gateway/src/identity/api-keys';
@@ -123,8 +125,32 @@ describe('the identity stage against a JWKS server it does not control', () => {
   });
 });
 
+/** Collects on demand, so a test reads the instruments' values without an exporter. */
+class CollectingReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+async function collected(reader: MetricReader): Promise<Record<string, { attributes: Record<string, unknown>; value: unknown }[]>> {
+  const { resourceMetrics } = await reader.collect();
+  return Object.fromEntries(
+    resourceMetrics.scopeMetrics.flatMap((scope) =>
+      scope.metrics.map((m) => [m.descriptor.name, m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value }))]),
+    ),
+  );
+}
+
 describe('key rotation and provider outages', () => {
   let jwks: JwksServer;
+  const reader = new CollectingReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  beforeAll(() => {
+    metrics.setGlobalMeterProvider(meterProvider);
+  });
+  afterAll(async () => {
+    metrics.disable();
+    await meterProvider.shutdown();
+  });
   beforeEach(async () => {
     jwks = await startJwksServer();
   });
@@ -166,6 +192,11 @@ describe('key rotation and provider outages', () => {
       await sleep(1600);
       expect(await outcome(identity, bearer(token))).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE', message: 'cannot verify access tokens right now', challenge: undefined });
       expect(identity.status().jwks[0]).toMatchObject({ keys: 0, stale: true, expired: true });
+      const recorded = await collected(reader);
+      const fetches = (outcome: string) => recorded['switchyard.jwks.fetch']!.find((p) => p.attributes.url === jwks.url && p.attributes.outcome === outcome)?.value;
+      expect(fetches('success')).toBe(1);
+      expect(fetches('failure')).toBeGreaterThanOrEqual(2);
+      expect(recorded['switchyard.jwks.age']!.find((p) => p.attributes.url === jwks.url)?.value).toBeGreaterThan(1.5);
       jwks.down = false;
       await eventually(() => identity.status().jwks[0]!.stale === false, 'the provider answers again');
       expect(await identity.authenticate(bearer(token))).toMatchObject({ kind: 'user' });

@@ -1,5 +1,5 @@
 import { importJWK, importSPKI, type JWK, type KeyLike } from 'jose';
-import { metrics } from '@opentelemetry/api';
+import { metrics, type ObservableCallback } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm } from './config';
 
@@ -40,35 +40,38 @@ const KTY_FOR: Record<JwsAlgorithm, string> = {
 /** A JWKS much larger than this is not a key set; refuse it rather than hold it in memory. */
 const MAX_JWKS_BYTES = 1 << 20;
 
-const meter = metrics.getMeter('switchyard-gateway');
-const fetchCounter = meter.createCounter('switchyard.jwks.fetch', { description: 'JWKS fetches by the gateway, by url and outcome (success, failure).' });
-const ageGauge = meter.createObservableGauge('switchyard.jwks.age', {
-  description: 'Seconds since the last successful JWKS fetch, by url; grows while the identity provider is down.',
-  unit: 's',
-});
-const liveCaches = new Set<JwksKeyCache>();
-ageGauge.addCallback((result) => {
-  for (const cache of liveCaches) {
-    const { lastSuccess } = cache;
-    if (lastSuccess !== undefined) result.observe((Date.now() - lastSuccess) / 1000, { url: cache.url });
-  }
-});
+/**
+ * Taken when a cache starts, not at import: the metrics API has no proxy, so instruments made before the
+ * process registers its MeterProvider would stay no-ops.
+ */
+function jwksInstruments() {
+  const meter = metrics.getMeter('switchyard-gateway');
+  return {
+    fetches: meter.createCounter('switchyard.jwks.fetch', { description: 'JWKS fetches by the gateway, by url and outcome (success, failure).' }),
+    age: meter.createObservableGauge('switchyard.jwks.age', {
+      description: 'Seconds since the last successful JWKS fetch, by url; grows while the identity provider is down.',
+      unit: 's',
+    }),
+  };
+}
 
 /**
  * The gateway's own cache of one JWKS url. jose's createRemoteJWKSet is not used: when its refetch fails
- * every token becomes an error, and it refetches whenever a kid is unknown. This one refreshes on
+ * every token becomes an error, and it never refreshes on a timer. This one refreshes on
  * poll_interval, lets an unknown kid trigger at most one refresh per cool-down (sharing one fetch among
  * concurrent requests), and keeps serving the last good keys for max_stale after a failed refresh.
  */
 export class JwksKeyCache {
   private keys = new Map<string, CachedKey[]>();
-  lastSuccess?: number;
+  private lastSuccess?: number;
   private lastFailure?: { at: number; message: string };
   private lastOnDemand = -Infinity;
   private inFlight?: Promise<void>;
   private timer?: NodeJS.Timeout;
-  /** Fetches attempted, for tests and status: poll, start and on-demand together. */
-  fetches = 0;
+  private instruments?: ReturnType<typeof jwksInstruments>;
+  private readonly observeAge: ObservableCallback = (result) => {
+    if (this.lastSuccess !== undefined) result.observe((Date.now() - this.lastSuccess) / 1000, { url: this.url });
+  };
 
   readonly url: string;
 
@@ -81,7 +84,8 @@ export class JwksKeyCache {
 
   /** Fetches once (a failure is reported, not thrown: the provider may come up later) and starts polling. */
   async start(): Promise<void> {
-    liveCaches.add(this);
+    this.instruments = jwksInstruments();
+    this.instruments.age.addCallback(this.observeAge);
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.source.poll_interval);
     this.timer.unref();
@@ -89,7 +93,7 @@ export class JwksKeyCache {
 
   close(): void {
     clearInterval(this.timer);
-    liveCaches.delete(this);
+    this.instruments?.age.removeCallback(this.observeAge);
   }
 
   /** The key for a token's header, refreshing once (per cool-down) when the kid is not cached. */
@@ -138,7 +142,6 @@ export class JwksKeyCache {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.fetches++;
     try {
       const response = await fetch(this.url, { signal: AbortSignal.timeout(this.source.timeout), headers: { accept: 'application/json' } });
       if (!response.ok) throw new Error(`answered HTTP ${response.status}`);
@@ -150,12 +153,12 @@ export class JwksKeyCache {
       const recovered = this.lastFailure !== undefined;
       this.lastSuccess = Date.now();
       this.lastFailure = undefined;
-      fetchCounter.add(1, { url: this.url, outcome: 'success' });
+      this.instruments?.fetches.add(1, { url: this.url, outcome: 'success' });
       if (recovered) this.logger.info({ jwks: this.url, keys: this.status().keys }, 'JWKS fetched again; keys are fresh');
     } catch (err) {
       const message = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.source.timeout} ms` : (err as Error).message;
       this.lastFailure = { at: Date.now(), message };
-      fetchCounter.add(1, { url: this.url, outcome: 'failure' });
+      this.instruments?.fetches.add(1, { url: this.url, outcome: 'failure' });
       this.logger.warn({ jwks: this.url, lastSuccess: this.status().lastSuccess, error: message }, 'JWKS fetch failed; serving the last keys fetched until max_stale');
     }
   }
