@@ -306,6 +306,26 @@ describe('API keys', () => {
     }
   });
 
+  it('a key file edited into something unreadable is refused, and the keys read before keep working', async () => {
+    const { key, sha256 } = generateApiKey();
+    const file = join(mkdtempSync(join(tmpdir(), 'apikeys-')), 'keys.yaml');
+    writeFileSync(file, `- { name: ci, sha256: ${sha256} }\n`);
+    const identity = await createIdentity(authenticationConfigSchema.parse({ api_keys: { file } }), ['anonymous', 'user'], logger);
+    try {
+      writeFileSync(file, '- { name: ci, sha256: not-a-hash }\n');
+      await eventually(() => identity.status().api_keys.lastFailure !== undefined, 'the edit is read');
+      expect(identity.status().api_keys).toEqual({
+        keys: 1,
+        file,
+        loadedAt: expect.any(String),
+        lastFailure: { at: expect.any(String), message: `${file}: 0.sha256: must be the hex SHA-256 of the key (npm run apikey prints it)` },
+      });
+      expect(await identity.authenticate({ 'x-api-key': key })).toMatchObject({ kind: 'apiKey', id: 'ci' });
+    } finally {
+      identity.close();
+    }
+  });
+
   it('a key file naming a rate-limit class that does not exist stops the start, naming the entry', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apikeys-'));
     const file = join(dir, 'keys.yaml');
@@ -323,11 +343,13 @@ describe('through the gateway on the real subgraphs', () => {
   let keyFile: string;
   const ci = generateApiKey();
   const other = generateApiKey();
+  const metered = generateApiKey();
   const post = (query: string, headers: Record<string, string>) =>
     fetch(platform.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  const meteredEntry = `- { name: metered, sha256: ${metered.sha256}, rate_limit_class: machines }\n`;
   const writeKeys = (entries: { name: string; sha256: string }[]) => {
     // Replaced by rename, as editors and Kubernetes' Secret volumes do.
-    writeFileSync(`${keyFile}.tmp`, entries.map((e) => `- { name: ${e.name}, sha256: ${e.sha256}, scopes: [products:read] }\n`).join(''));
+    writeFileSync(`${keyFile}.tmp`, entries.map((e) => `- { name: ${e.name}, sha256: ${e.sha256}, scopes: [products:read] }\n`).join('') + meteredEntry);
     renameSync(`${keyFile}.tmp`, keyFile);
   };
 
@@ -343,6 +365,12 @@ describe('through the gateway on the real subgraphs', () => {
     platform = await startPlatform('pglite', {
       'authentication.router.jwt': { jwks: [{ url: jwks.url, issuers: [jwks.issuer], audiences: [jwks.audience], poll_interval: '100ms', max_stale: '1h' }] },
       'authentication.api_keys.file': keyFile,
+      'rate_limit.enabled': true,
+      'rate_limit.classes': {
+        anonymous: { requests: 10_000, cost: 100_000_000 },
+        user: { requests: 10_000, cost: 100_000_000 },
+        machines: { requests: 2, cost: 100_000_000, window: '1h' },
+      },
     });
   });
   afterAll(async () => {
@@ -377,11 +405,20 @@ describe('through the gateway on the real subgraphs', () => {
     expect(await (await post(query, { 'x-api-key': ci.key })).json()).toEqual(products);
   });
 
+  it("an API key with a rate_limit_class is limited by that class", async () => {
+    const query = '{ products(first: 1) { edges { node { id } } } }';
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(query, { 'x-api-key': metered.key })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const refused = await post(query, { 'x-api-key': metered.key });
+    expect((await refused.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'requests', class: 'machines' });
+  });
+
   it('/readyz reports the key cache, and says stale while the provider is down', async () => {
     const readyz = async () => (await (await fetch(`${platform.gateway.url}/readyz`)).json()) as any;
     expect((await readyz()).identity).toEqual({
       jwks: [{ source: jwks.url, keys: 1, lastSuccess: expect.any(String), stale: false, expired: false }],
-      api_keys: { keys: expect.any(Number), file: keyFile, loadedAt: expect.any(String) },
+      api_keys: { keys: 2, file: keyFile, loadedAt: expect.any(String) },
     });
     jwks.down = true;
     try {
