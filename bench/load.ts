@@ -10,17 +10,24 @@ export interface LoadResult {
 }
 
 /**
- * Sends `body` to `${url}/graphql` from `concurrency` clients for `seconds`, each waiting for its answer
+ * Sends `body` (with `headers`) to `${url}/graphql` from `concurrency` clients for `seconds`, each waiting for its answer
  * before the next request; any answer that is not a 200 without errors stops the run.
  */
-export async function sendLoad(name: string, url: string, body: string, seconds: number, concurrency: number): Promise<LoadResult> {
+export async function sendLoad(
+  name: string,
+  url: string,
+  body: string,
+  seconds: number,
+  concurrency: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const pool = new Pool(url, { connections: concurrency });
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
   const worker = async () => {
     while (Date.now() < deadline) {
       const began = performance.now();
-      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body });
+      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...headers }, body });
       const text = await res.body.text();
       if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${name}: ${res.statusCode} ${text.slice(0, 200)}`);
       latencies.push(performance.now() - began);

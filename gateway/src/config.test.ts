@@ -52,7 +52,7 @@ const DEFAULTS: GatewayConfig = {
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
   traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
   override_subgraph_url: {},
-  authentication: { router: {} },
+  authentication: { router: {}, api_keys: { keys: [] } },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: {
     apollo: { anonymous_telemetry: false },
@@ -128,10 +128,25 @@ describe('loadGatewayConfig', () => {
                 issuers: ['http://127.0.0.1:4005'],
                 audiences: ['switchyard'],
                 algorithms: ['RS256', 'ES256', 'EdDSA'],
+                poll_interval: 60_000, unknown_kid_cooldown: 30_000, max_stale: 3_600_000, timeout: 5_000,
+              },
+              {
+                keys: [{ kty: 'EC', crv: 'P-256', kid: 'ci-signer', x: 'wBaj_jqJrU3RSgPR7C8J7Hjq4bfoQoFAttOeX7yJ7Sc', y: 'VrJ19_nEp_hzweH90nNLWS4RqkGRSv1lmhtADDROmsA' }],
+                issuers: ['https://ci.example.com'],
+                audiences: ['switchyard'],
+                algorithms: ['ES256'],
+                poll_interval: 60_000, unknown_kid_cooldown: 30_000, max_stale: 3_600_000, timeout: 5_000,
               },
             ],
             clock_skew: 30_000,
+            sources: [{ type: 'header', name: 'authorization', value_prefix: 'Bearer' }],
+            on_error: 'Error',
+            max_token_size: 8192,
           },
+        },
+        api_keys: {
+          keys: [{ name: 'example-ci', sha256: '410c3ac224f821d568aaab6ef2d52dea3c8bbf1413e1c191c927313b709a37c5', scopes: ['products:read'], rate_limit_class: 'user' }],
+          file: 'gateway/api-keys.example.yaml',
         },
       },
     });
@@ -172,6 +187,7 @@ describe('loadGatewayConfig', () => {
         LOG_LEVEL: 'warn',
         DEBUG_TRACES: 'true',
         DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:14318',
+        API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
       },
     });
     expect(config).toEqual({
@@ -191,11 +207,16 @@ describe('loadGatewayConfig', () => {
                 issuers: ['https://auth.example.com/', 'https://auth2.example.com/'],
                 audiences: ['switchyard-api'],
                 algorithms: ['RS256', 'ES256', 'EdDSA'],
+                poll_interval: 60_000, unknown_kid_cooldown: 30_000, max_stale: 3_600_000, timeout: 5_000,
               },
             ],
             clock_skew: 30_000,
+            sources: [{ type: 'header', name: 'authorization', value_prefix: 'Bearer' }],
+            on_error: 'Error',
+            max_token_size: 8192,
           },
         },
+        api_keys: { keys: [], file: '/etc/switchyard/api-keys/api-keys.yaml' },
       },
       telemetry: {
         ...DEFAULTS.telemetry,
@@ -240,8 +261,10 @@ describe('loadGatewayConfig', () => {
 
   it('a JWT issuer without the rest says which keys and env vars are missing', () => {
     expect(issuesOf(() => loadGatewayConfig({ env: { JWT_ISSUER: 'https://auth.example.com/' } }))).toEqual([
-      'authentication.router.jwt.jwks.0.url: required (set it in the file or with env JWT_JWKS_URL)',
       'authentication.router.jwt.jwks.0.audiences: required (set it in the file or with env JWT_AUDIENCE)',
+    ]);
+    expect(issuesOf(() => loadGatewayConfig({ env: { JWT_ISSUER: 'https://auth.example.com/', JWT_AUDIENCE: 'api' } }))).toEqual([
+      'authentication.router.jwt.jwks.0.url: required (set it in the file or with env JWT_JWKS_URL)',
     ]);
   });
 
@@ -281,6 +304,22 @@ describe('loadGatewayConfig', () => {
       { 'authentication.router.jwt': { jwks: [{ url: 'https://a.example/jwks', issuers: ['a'], audiences: ['b'], algorithms: ['HS256'] }] } },
       "authentication.router.jwt.jwks.0.algorithms.0 (from overrides): Invalid enum value. Expected 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA', received 'HS256'",
     ],
+    [
+      { 'authentication.router.jwt': { jwks: [{ url: 'https://a.example/jwks', keys: [{ kty: 'EC', kid: 'k1' }], issuers: ['a'], audiences: ['b'] }] } },
+      'authentication.router.jwt.jwks.0.keys (from overrides): give either url (a JWKS endpoint) or keys (static public keys), not both',
+    ],
+    [
+      { 'authentication.router.jwt': { jwks: [{ keys: [{ kty: 'EC', kid: 'k1', d: 'secret' }], issuers: ['a'], audiences: ['b'] }] } },
+      'authentication.router.jwt.jwks.0.keys.0 (from overrides): is a private key: give only its public part',
+    ],
+    [
+      { 'authentication.api_keys.keys': [{ name: 'ci', sha256: 'abc' }] },
+      'authentication.api_keys.keys.0.sha256 (from overrides): must be the hex SHA-256 of the key (npm run apikey prints it)',
+    ],
+    [
+      { 'authentication.api_keys.keys': [{ name: 'ci', sha256: 'a'.repeat(64), rate_limit_class: 'machines' }] },
+      'authentication.api_keys.keys.0.rate_limit_class (from overrides): names no class in rate_limit.classes (it has anonymous, user)',
+    ],
   ])('refuses %j', (overrides, issue) => {
     expect(issuesOf(() => loadGatewayConfig({ env: {}, overrides }))).toEqual([issue]);
   });
@@ -301,8 +340,19 @@ describe('loadGatewayConfig', () => {
     expect(config.supergraph.listen).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.override_subgraph_url).toEqual({ users: 'http://127.0.0.1:5001/graphql' });
     expect(config.authentication.router.jwt).toEqual({
-      jwks: [{ url: 'http://127.0.0.1:5005/jwks.json', issuers: ['http://127.0.0.1:5005'], audiences: ['switchyard'], algorithms: ['RS256', 'ES256', 'EdDSA'] }],
+      jwks: [
+        {
+          url: 'http://127.0.0.1:5005/jwks.json',
+          issuers: ['http://127.0.0.1:5005'],
+          audiences: ['switchyard'],
+          algorithms: ['RS256', 'ES256', 'EdDSA'],
+          poll_interval: 60_000, unknown_kid_cooldown: 30_000, max_stale: 3_600_000, timeout: 5_000,
+        },
+      ],
       clock_skew: 30_000,
+      sources: [{ type: 'header', name: 'authorization', value_prefix: 'Bearer' }],
+      on_error: 'Error',
+      max_token_size: 8192,
     });
   });
 

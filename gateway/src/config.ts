@@ -70,6 +70,18 @@ export const gatewayConfigSchema = z
   .refine(({ server, traffic_shaping }) => !(server.http.header_read_timeout > traffic_shaping.router.timeout), {
     message: 'must not exceed traffic_shaping.router.timeout, the whole-request deadline',
     path: ['server', 'http', 'header_read_timeout'],
+  })
+  .superRefine(({ authentication, rate_limit }, ctx) => {
+    // Checked at start, so a typo does not quietly limit a machine client as a user.
+    for (const [i, key] of (authentication?.api_keys.keys ?? []).entries()) {
+      if (key.rate_limit_class !== undefined && rate_limit && !Object.hasOwn(rate_limit.classes, key.rate_limit_class)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['authentication', 'api_keys', 'keys', i, 'rate_limit_class'],
+          message: `names no class in rate_limit.classes (it has ${Object.keys(rate_limit.classes).join(', ')})`,
+        });
+      }
+    }
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

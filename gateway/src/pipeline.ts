@@ -13,7 +13,7 @@ import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
 import { operationResolutionPlugin } from './http/operation-resolution';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
-import { createAuthenticator, type Authenticate } from './identity/verify-access-token';
+import { createIdentity, type Authenticate } from './identity/identity';
 import { operationAttributesPlugin, tracedPlugin } from './telemetry/tracing';
 import { SubgraphDataSource } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
@@ -57,6 +57,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   }
   const persisted = new PersistedOperations(config.persisted_queries, logger);
   const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
+  const identity = await createIdentity(config.authentication, Object.keys(config.rate_limit.classes), logger);
   const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
@@ -82,6 +83,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   try {
     await apollo.start();
   } catch (err) {
+    identity.close();
     await rateLimiter?.close();
     throw err;
   }
@@ -98,18 +100,18 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
   });
   return {
     apollo,
-    authenticate: createAuthenticator(config.authentication.router.jwt),
+    authenticate: identity.authenticate,
     admitOperation: (request) => persisted.admit(request),
-    // The rate limiter's store is reported, not required: its on_unavailable policy decides what a Redis outage means.
-    readiness: rateLimiter
-      ? async () => {
-          const report = await readiness();
-          return { ...report, body: { ...report.body, rate_limit: rateLimiter.status() } };
-        }
-      : readiness,
+    // The rate limiter's store and the identity provider's keys are reported, not required: an outage of
+    // either hits every replica alike, and the on_unavailable policy and max_stale decide what it means.
+    readiness: async () => {
+      const report = await readiness();
+      return { ...report, body: { ...report.body, identity: identity.status(), ...(rateLimiter && { rate_limit: rateLimiter.status() }) } };
+    },
     subgraphs: execution.subgraphs,
     async close() {
       subgraphHealth.stop();
+      identity.close();
       await apollo.stop();
       await Promise.all([transport.close(), rateLimiter?.close()]);
     },

@@ -152,6 +152,12 @@ export interface Request {
   port: number;
   method?: string;
   path?: string;
+  /** The Host (authority), for rules with `hosts`. */
+  host?: string;
+  /** The verified end-user JWT's `iss/sub`, as RequestAuthentication sets it; absent without a valid token. */
+  requestPrincipal?: string;
+  /** Request headers by lower-case name, for `when: request.headers[...]` conditions. */
+  headers?: Record<string, string>;
 }
 
 function valueMatches(pattern: string, value: string | undefined): boolean {
@@ -165,8 +171,8 @@ const anyMatch = (patterns: string[], value: string | undefined): boolean => pat
 const namespaceOf = (principal: string | null): string | undefined => principal?.match(/^[^/]+\/ns\/([^/]+)\/sa\//)?.[1];
 
 const supportedSource = new Set(['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'requestPrincipals', 'notRequestPrincipals']);
-const supportedOperation = new Set(['ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths']);
-const httpOnly = ['methods', 'notMethods', 'paths', 'notPaths'];
+const supportedOperation = new Set(['ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths', 'hosts']);
+const httpOnly = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts'];
 
 function sourceMatches(source: K8sObject, req: Request): boolean {
   for (const key of Object.keys(source)) if (!supportedSource.has(key)) throw new Error(`unsupported source field ${key}`);
@@ -176,8 +182,8 @@ function sourceMatches(source: K8sObject, req: Request): boolean {
   if (source.notPrincipals && anyMatch(source.notPrincipals, principal)) return false;
   if (source.namespaces && !anyMatch(source.namespaces, ns)) return false;
   if (source.notNamespaces && anyMatch(source.notNamespaces, ns)) return false;
-  // The callers we model carry no end-user JWT.
-  if (source.requestPrincipals) return false;
+  if (source.requestPrincipals && !anyMatch(source.requestPrincipals, req.requestPrincipal)) return false;
+  if (source.notRequestPrincipals && anyMatch(source.notRequestPrincipals, req.requestPrincipal)) return false;
   return true;
 }
 
@@ -197,12 +203,23 @@ function operationMatches(op: K8sObject, req: Request, action: string): boolean 
     if (op.notMethods && anyMatch(op.notMethods, req.method)) return false;
     if (op.paths && !anyMatch(op.paths, req.path)) return false;
     if (op.notPaths && anyMatch(op.notPaths, req.path)) return false;
+    if (op.hosts && !anyMatch(op.hosts, req.host)) return false;
   }
   return true;
 }
 
+/** `when` conditions on request headers only; any other key throws, as for unmodelled fields. */
+function conditionHolds(condition: K8sObject, req: Request): boolean {
+  const header = /^request\.headers\[([^\]]+)\]$/.exec(condition.key)?.[1];
+  if (header === undefined) throw new Error(`unsupported condition key ${condition.key}`);
+  const value = req.headers?.[header.toLowerCase()];
+  if (condition.values && !anyMatch(condition.values, value)) return false;
+  if (condition.notValues && anyMatch(condition.notValues, value)) return false;
+  return true;
+}
+
 function ruleMatches(rule: K8sObject, req: Request, action: string): boolean {
-  if (rule.when) throw new Error('unsupported rule field when');
+  if (rule.when && !rule.when.every((c: K8sObject) => conditionHolds(c, req))) return false;
   if (rule.from && !rule.from.some((f: K8sObject) => sourceMatches(f.source ?? {}, req))) return false;
   if (rule.to && !rule.to.some((t: K8sObject) => operationMatches(t.operation ?? {}, req, action))) return false;
   return true;
@@ -235,6 +252,22 @@ export function mtlsMode(objs: K8sObject[], namespace: string, labels: Record<st
     }
   }
   return 'PERMISSIVE';
+}
+
+/**
+ * Would the ingress gateway pass this client request on: RequestAuthentication first (a bearer token
+ * that does not verify is a 401 there; `bearerValid` says whether it would), then the edge policies.
+ */
+export function edgeAdmits(objs: K8sObject[], req: Omit<Request, 'principal' | 'requestPrincipal'> & { bearerValid?: boolean }): boolean {
+  const authorization = req.headers?.authorization;
+  const bearer = authorization !== undefined && /^Bearer\s/i.test(authorization);
+  if (bearer && !req.bearerValid) return false;
+  const verified = bearer && req.bearerValid ? { requestPrincipal: 'https://issuer/usr_001' } : {};
+  const policies = byKind(objs, 'AuthorizationPolicy').filter((p) => applies(p, 'istio-ingress', { istio: 'ingressgateway' }));
+  const edgeRequest: Request = { ...req, principal: null, ...verified };
+  if (policies.some((p) => p.spec?.action === 'DENY' && (p.spec.rules ?? []).some((r: K8sObject) => ruleMatches(r, edgeRequest, 'DENY')))) return false;
+  const allow = policies.filter((p) => (p.spec?.action ?? 'ALLOW') === 'ALLOW');
+  return allow.length === 0 || allow.some((p) => (p.spec?.rules ?? []).some((r: K8sObject) => ruleMatches(r, edgeRequest, 'ALLOW')));
 }
 
 /** Would Istio let this request reach the workload (mTLS, then DENY, then ALLOW)? */

@@ -5,6 +5,7 @@
 import {
   byKind,
   describeIfKubectl,
+  edgeAdmits,
   find,
   fixture,
   id,
@@ -196,6 +197,18 @@ describeIfKubectl.each(overlays)('overlay %s', (overlay) => {
       expect(ra?.spec.jwtRules).toEqual([
         { issuer: config.JWT_ISSUER, jwksUri: config.JWT_JWKS_URL, audiences: [config.JWT_AUDIENCE], forwardOriginalToken: true },
       ]);
+    });
+
+    it('lets machine clients with an x-api-key and no Authorization through to the gateway, and still stops unverified credentials', () => {
+      const host = byKind(objs, 'Gateway').find((g) => g.metadata.name === 'switchyard')?.spec.servers[0].hosts[0];
+      const graphql = { port: 443, method: 'POST', path: '/graphql', host };
+      expect(edgeAdmits(objs, { ...graphql, headers: { 'x-api-key': 'sy_key' } })).toBe(true);
+      expect(edgeAdmits(objs, { ...graphql, headers: {} })).toBe(true);
+      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer valid' }, bearerValid: true })).toBe(true);
+      // The gateway refuses both together (400); the edge may pass them, with a verified token only.
+      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer forged', 'x-api-key': 'sy_key' } })).toBe(false);
+      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': 'sy_key' } })).toBe(false);
+      expect(edgeAdmits(objs, { ...graphql, path: '/readyz', headers: { 'x-api-key': 'sy_key' } })).toBe(false);
     });
 
     it('samples traces to the otel-tracing provider and writes Envoy access logs', () => {

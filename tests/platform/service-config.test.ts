@@ -39,6 +39,15 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.authentication.router.jwt?.jwks[0]?.url).toMatch(/^https:\/\//);
     });
 
+    it('every gateway replica and the canary charge rate limits to one shared Redis from the gateway-redis Secret', () => {
+      for (const name of ['gateway', 'gateway-canary']) {
+        const container = deployment(name).spec.template.spec.containers[0];
+        expect(container.env.find((e: K8sObject) => e.name === 'REDIS_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'gateway-redis', key: 'REDIS_URL' } });
+        const config = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
+        expect(config.rate_limit).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
+      }
+    });
+
     it.each([
       { subgraph: usersSubgraph as SubgraphDefinition<any, unknown>, port: 4001 },
       { subgraph: productsSubgraph as SubgraphDefinition<any, unknown>, port: 4002 },

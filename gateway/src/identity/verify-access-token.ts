@@ -1,56 +1,109 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
-import { ANONYMOUS, HttpError, type Principal } from '@switchyard/service-kit';
-import type { GatewayConfig } from '../config';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { Logger, Principal } from '@switchyard/service-kit';
+import type { JwksSourceConfig, JwsAlgorithm, JwtConfig } from './config';
+import { JwksKeyCache, KeysUnavailableError, StaticKeySet, UnknownKeyError, type KeySetStatus } from './key-cache';
 
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<Principal>;
+/** Why a token was refused, in words safe to show the client (no claim values, no key material). */
+export type TokenRejection =
+  | 'expired'
+  | 'not yet valid'
+  | 'bad signature'
+  | 'wrong issuer'
+  | 'wrong audience'
+  | 'unknown key'
+  | 'unsupported algorithm'
+  | 'malformed'
+  | 'too large'
+  | 'no subject';
 
-type JwtConfig = NonNullable<GatewayConfig['authentication']['router']['jwt']>;
+export class TokenRejectedError extends Error {
+  constructor(readonly reason: TokenRejection) {
+    super(reason);
+  }
+}
 
-const unauthenticated = (message: string) => new HttpError(401, message, 'UNAUTHENTICATED');
+/** The issuer's keys cannot be had right now (never fetched, or past max_stale). */
+export class TokenUnverifiableError extends Error {}
 
-/**
- * The identity stage: turns the Authorization header into a Principal. No header means anonymous (fields
- * that need a user say so later); a header that is present but invalid is refused outright, so a client
- * never silently runs as anonymous with a broken token.
- */
-export function createAuthenticator(jwt: JwtConfig | undefined): Authenticate {
-  const keySets = (jwt?.jwks ?? []).map((entry) => ({
-    ...entry,
-    keys: createRemoteJWKSet(new URL(entry.url), { cooldownDuration: 30_000, timeoutDuration: 5_000 }),
-  }));
-  return async (headers) => {
-    const header = headers.authorization;
-    if (!header) return ANONYMOUS;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
-    if (!jwt || keySets.length === 0) throw unauthenticated('this gateway does not accept tokens: no JWT issuer is configured');
-    const token = match[1]!;
-    try {
-      // With several key sets, the token's issuer says which one signs it; the signature check still decides.
-      const claimed = keySets.length > 1 ? decodeJwt(token).iss : undefined;
-      const entry = keySets.find((k) => claimed !== undefined && k.issuers.includes(claimed)) ?? keySets[0]!;
-      const { payload } = await jwtVerify(token, entry.keys, {
-        issuer: entry.issuers.length ? entry.issuers : undefined,
-        audience: entry.audiences.length ? entry.audiences : undefined,
-        algorithms: entry.algorithms,
-        clockTolerance: Math.round(jwt.clock_skew / 1000),
-      });
-      if (!payload.sub) throw unauthenticated('access token has no subject (sub)');
-      return { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw unauthenticated('access token expired');
-      if (err instanceof joseErrors.JOSEError) throw unauthenticated(`invalid access token (${err.code})`);
-      // The key set could not be fetched: our fault, not the client's.
-      throw new HttpError(503, 'cannot verify access tokens right now', 'SERVICE_UNAVAILABLE');
-    }
+interface KeySource {
+  config: JwksSourceConfig;
+  keys: JwksKeyCache | StaticKeySet;
+}
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<Principal>;
+  status(): KeySetStatus[];
+  close(): void;
+}
+
+/** Builds the key sources (fetching each JWKS once; a provider that is down is reported, not fatal). */
+export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger): Promise<AccessTokenVerifier> {
+  const sources: KeySource[] = await Promise.all(
+    jwt.jwks.map(async (config, i): Promise<KeySource> => {
+      if (config.keys) return { config, keys: await StaticKeySet.create({ ...config, keys: config.keys }, `authentication.router.jwt.jwks.${i}`) };
+      const cache = new JwksKeyCache({ ...config, url: config.url! }, logger);
+      await cache.start();
+      return { config, keys: cache };
+    }),
+  );
+  const clockTolerance = Math.round(jwt.clock_skew / 1000);
+
+  return {
+    async verify(token) {
+      if (token.length > jwt.max_token_size) throw new TokenRejectedError('too large');
+      let alg: JwsAlgorithm;
+      let issuer: unknown;
+      try {
+        const header = decodeProtectedHeader(token);
+        issuer = decodeJwt(token).iss;
+        alg = header.alg as JwsAlgorithm;
+      } catch {
+        throw new TokenRejectedError('malformed');
+      }
+      // The token's issuer says which source's keys sign it; the signature check still decides.
+      const source = sources.find((s) => typeof issuer === 'string' && s.config.issuers.includes(issuer)) ?? sources[0]!;
+      if (!(source.config.algorithms as string[]).includes(alg)) throw new TokenRejectedError('unsupported algorithm');
+      try {
+        const { payload } = await jwtVerify(token, (header) => source.keys.keyFor(header.kid, header.alg as JwsAlgorithm), {
+          issuer: source.config.issuers,
+          audience: source.config.audiences,
+          algorithms: source.config.algorithms,
+          clockTolerance,
+        });
+        if (!payload.sub) throw new TokenRejectedError('no subject');
+        return { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
+      } catch (err) {
+        throw classify(err);
+      }
+    },
+    status: () => sources.map((s) => s.keys.status()),
+    close() {
+      for (const s of sources) if (s.keys instanceof JwksKeyCache) s.keys.close();
+    },
   };
 }
 
-/** OAuth scopes arrive as a space-separated `scope` string or an `scp` array, depending on the issuer. */
+function classify(err: unknown): Error {
+  if (err instanceof TokenRejectedError) return err;
+  if (err instanceof UnknownKeyError) return new TokenRejectedError('unknown key');
+  if (err instanceof KeysUnavailableError) return new TokenUnverifiableError(err.message);
+  if (err instanceof joseErrors.JWTExpired) return new TokenRejectedError('expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return new TokenRejectedError('not yet valid');
+    if (err.claim === 'iss') return new TokenRejectedError('wrong issuer');
+    if (err.claim === 'aud') return new TokenRejectedError('wrong audience');
+    return new TokenRejectedError('malformed');
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenRejectedError('bad signature');
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) return new TokenRejectedError('unsupported algorithm');
+  // JWSInvalid, JWTInvalid, and jose's TypeErrors for a key that does not fit the header: the token is at fault.
+  return new TokenRejectedError('malformed');
+}
+
+/** OAuth scopes arrive as a space-separated `scope` string or an `scp` array (or string), depending on the issuer. */
 function scopesOf(payload: Record<string, unknown>): string[] {
-  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
-  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
+  const raw = typeof payload.scope === 'string' ? payload.scope : payload.scp;
+  if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
+  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string' && s !== '');
   return [];
 }
