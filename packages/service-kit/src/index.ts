@@ -8,3 +8,4 @@ export * from './logging';
 export * from './principal';
 export * from './server';
 export * from './subgraph';
+export * from './telemetry';
