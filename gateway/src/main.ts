@@ -1,4 +1,4 @@
-import { createHttpServer, createLogger, listen, runMain, type RunningServer } from '@switchyard/service-kit';
+import { createHttpServer, createLogger, listen, registerMetricsRoute, runMain, startMetrics, type RunningServer } from '@switchyard/service-kit';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
 import { registerHttpEdge } from './http/edge';
@@ -11,7 +11,11 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger('gateway', config.telemetry.exporters.logging.level);
-  const pipeline = await buildPipeline(config, logger);
+  const metrics = startMetrics({ serviceName: 'gateway' });
+  const pipeline = await buildPipeline(config, logger, metrics).catch(async (err) => {
+    await metrics.shutdown();
+    throw err;
+  });
   try {
     const app = createHttpServer({
       logger,
@@ -20,8 +24,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       requestTimeoutMs: config.traffic_shaping.router.timeout,
       headerReadTimeoutMs: config.server.http.header_read_timeout,
       keepAliveTimeoutMs: config.server.http.keep_alive_timeout,
+      metrics,
     });
-    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, admitOperation: pipeline.admitOperation, readiness: pipeline.readiness });
+    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, admitOperation: pipeline.admitOperation, readiness: pipeline.readiness, requestEnded: pipeline.requestEnded });
+    registerMetricsRoute(app, metrics);
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     return {
       url: server.url,
@@ -31,10 +37,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       async close() {
         await server.close();
         await pipeline.close();
+        await metrics.shutdown();
       },
     };
   } catch (err) {
     await pipeline.close();
+    await metrics.shutdown();
     throw err;
   }
 }

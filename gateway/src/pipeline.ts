@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import { maskUnexpectedErrors, type Logger, type ServiceMetrics } from '@switchyard/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { DemandControl } from './admission/demand-control/plugin';
 import { PersistedOperations } from './admission/persisted-operations/persisted-operations';
@@ -14,6 +14,7 @@ import { createExecution, type SubgraphEndpoint } from './execution/gateway';
 import { operationResolutionPlugin } from './http/operation-resolution';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { createAuthenticator, type Authenticate } from './identity/verify-access-token';
+import { GatewayMetrics } from './telemetry/gateway-metrics';
 import { SubgraphDataSource } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
@@ -24,6 +25,8 @@ export interface Pipeline {
   admitOperation(request: FastifyRequest): void;
   readiness: Readiness;
   subgraphs: SubgraphEndpoint[];
+  /** At the end of each GraphQL request (metrics: every decision the stages made). */
+  requestEnded(context: RequestContext): void;
   close(): Promise<void>;
 }
 
@@ -36,9 +39,10 @@ const PROBE_TIMEOUT_MS = 2_000;
  * admission (operation checks) -> planning and execution (Apollo Gateway) -> subgraph transport.
  * Built from the inside out, since each stage hands requests to the next.
  */
-export async function buildPipeline(config: GatewayConfig, logger: Logger): Promise<Pipeline> {
+export async function buildPipeline(config: GatewayConfig, logger: Logger, serviceMetrics?: ServiceMetrics): Promise<Pipeline> {
   const shaping = config.traffic_shaping;
-  const transport = createSubgraphHttpClient(shaping.all);
+  const metrics = serviceMetrics && new GatewayMetrics(serviceMetrics.meter);
+  const transport = createSubgraphHttpClient(shaping.all, metrics?.recordSubgraphFetch);
   const execution = createExecution(
     {
       supergraphPath: config.supergraph.schema_path,
@@ -48,6 +52,8 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     },
     (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
+    [],
+    metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
     if (!execution.subgraphs.some((s) => s.name === name)) {
@@ -55,8 +61,12 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     }
   }
   const persisted = new PersistedOperations(config.persisted_queries, logger);
-  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
+  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active, metrics?.recordCostEstimate);
   const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
+  if (metrics) {
+    metrics.observeSupergraph(() => execution.supergraph.active.hash);
+    if (rateLimiter) metrics.observeRateLimitStore(() => rateLimiter.status());
+  }
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
@@ -69,6 +79,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     formatError: maskUnexpectedErrors(logger),
     ...operationLimitsServerOptions(config.limits),
     plugins: [
+      ...(metrics ? [metrics.operationsPlugin()] : []),
       persisted.plugin(),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
@@ -106,6 +117,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
         }
       : readiness,
     subgraphs: execution.subgraphs,
+    requestEnded: metrics ? (context) => metrics.countDecisions(context.decisions) : () => undefined,
     async close() {
       subgraphHealth.stop();
       await apollo.stop();
@@ -122,6 +134,7 @@ async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
     timeoutMs: PROBE_TIMEOUT_MS,
+    probe: true,
   })) as { data?: { __typename?: string } };
   if (!answer.data?.__typename) throw new Error(`${subgraph} answered without data`);
 }

@@ -25,6 +25,8 @@ export interface HttpEdgeOptions {
   /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
   admitOperation: (request: FastifyRequest) => void;
   readiness: Readiness;
+  /** Called once each GraphQL request's response has been sent, with its context. */
+  requestEnded?: (context: RequestContext) => void;
 }
 
 /**
@@ -59,6 +61,8 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         decisions: [],
       };
     });
+    const { requestEnded } = options;
+    if (requestEnded) graphql.addHook('onResponse', async (request) => requestEnded(request.ctx));
     graphql.addHook('preHandler', async (request) => {
       request.ctx.principal = await authenticate(request.headers);
       options.admitOperation(request);
