@@ -40,8 +40,9 @@ export function startMetrics(options: StartMetricsOptions): ServiceMetrics {
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': options.serviceName }), readers });
   const meter = provider.getMeter('switchyard');
   const stopProcessMetrics = observeProcess(meter);
-  // The exporter's default: no timestamps; target_info carries the resource (service.name).
-  const serializer = new PrometheusSerializer(undefined, false);
+  // No timestamps (the exporter's default); service.name on every series as well as on target_info, so
+  // a query needs no join to tell the services apart, whatever labels the scraper adds.
+  const serializer = new PrometheusSerializer(undefined, false, /^service\.name$/);
   return {
     meter,
     async scrape() {
