@@ -54,7 +54,7 @@ const DEFAULTS: GatewayConfig = {
   override_subgraph_url: {},
   authentication: { router: {} },
   health_check: { enabled: true, required_subgraphs: [] },
-  telemetry: { apollo: { anonymous_telemetry: false }, exporters: { logging: { level: 'info' } } },
+  telemetry: { apollo: { anonymous_telemetry: false }, exporters: { logging: { level: 'info' }, metrics: { prometheus: { enabled: true, path: '/metrics' } } } },
 };
 
 function configFile(name: string, content: string): string {
@@ -161,6 +161,7 @@ describe('loadGatewayConfig', () => {
         INTROSPECTION: 'false',
         SHUTDOWN_DRAIN_MS: '2500',
         LOG_LEVEL: 'warn',
+        METRICS_PROMETHEUS: 'false',
       },
     });
     expect(config).toEqual({
@@ -186,7 +187,7 @@ describe('loadGatewayConfig', () => {
           },
         },
       },
-      telemetry: { ...DEFAULTS.telemetry, exporters: { logging: { level: 'warn' } } },
+      telemetry: { ...DEFAULTS.telemetry, exporters: { logging: { level: 'warn' }, metrics: { prometheus: { enabled: false, path: '/metrics' } } } },
     });
   });
 

@@ -1,4 +1,4 @@
-import { createHttpServer, createLogger, listen, registerMetricsRoute, runMain, startMetrics, type RunningServer } from '@switchyard/service-kit';
+import { createHttpServer, createLogger, listen, otlpMetricsConfigured, registerMetricsRoute, runMain, startMetrics, type RunningServer } from '@switchyard/service-kit';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
 import { registerHttpEdge } from './http/edge';
@@ -11,9 +11,11 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger('gateway', config.telemetry.exporters.logging.level);
-  const metrics = startMetrics({ serviceName: 'gateway' });
+  const prometheus = config.telemetry.exporters.metrics.prometheus;
+  // With neither exporter, nothing is recorded: the stages get no instruments at all.
+  const metrics = prometheus.enabled || otlpMetricsConfigured() ? startMetrics({ serviceName: 'gateway', prometheus: prometheus.enabled }) : undefined;
   const pipeline = await buildPipeline(config, logger, metrics).catch(async (err) => {
-    await metrics.shutdown();
+    await metrics?.shutdown();
     throw err;
   });
   try {
@@ -27,7 +29,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       metrics,
     });
     await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, admitOperation: pipeline.admitOperation, readiness: pipeline.readiness, requestEnded: pipeline.requestEnded });
-    registerMetricsRoute(app, metrics);
+    if (metrics && prometheus.enabled) registerMetricsRoute(app, metrics, prometheus.path);
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     return {
       url: server.url,
@@ -37,12 +39,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       async close() {
         await server.close();
         await pipeline.close();
-        await metrics.shutdown();
+        await metrics?.shutdown();
       },
     };
   } catch (err) {
     await pipeline.close();
-    await metrics.shutdown();
+    await metrics?.shutdown();
     throw err;
   }
 }

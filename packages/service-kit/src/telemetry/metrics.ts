@@ -22,7 +22,12 @@ export interface StartMetricsOptions {
   serviceName: string;
   /** OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_METRICS_ENDPOINT switch on OTLP export; the exporter reads the rest of OTEL_*. */
   env?: NodeJS.ProcessEnv;
+  /** Keep the metrics for scrape() (GET /metrics); true unless said otherwise. */
+  prometheus?: boolean;
 }
+
+/** Whether OTLP metrics export is configured in this environment. */
+export const otlpMetricsConfigured = (env: NodeJS.ProcessEnv = process.env): boolean => !!(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
 
 /**
  * One MeterProvider per service, not the global one: the tests run the gateway and three subgraphs in
@@ -31,9 +36,9 @@ export interface StartMetricsOptions {
  */
 export function startMetrics(options: StartMetricsOptions): ServiceMetrics {
   const env = options.env ?? process.env;
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const readers: IMetricReader[] = [prometheus];
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
+  const prometheus = options.prometheus === false ? undefined : new PrometheusExporter({ preventServerStart: true });
+  const readers: IMetricReader[] = prometheus ? [prometheus] : [];
+  if (otlpMetricsConfigured(env)) {
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval > 0 ? interval : 60_000 }));
   }
@@ -46,6 +51,7 @@ export function startMetrics(options: StartMetricsOptions): ServiceMetrics {
   return {
     meter,
     async scrape() {
+      if (!prometheus) throw new Error('metrics were started without the Prometheus exporter');
       const { resourceMetrics } = await prometheus.collect();
       return serializer.serialize(resourceMetrics);
     },
