@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrapeMetrics, type Scrape } from './support/prometheus';
-import { startPlatform, type Platform } from './support/platform';
+import { startGateway } from '../gateway/src/main';
+import { gatewayConfig, startPlatform, type Platform } from './support/platform';
 
 /**
  * /metrics on the real platform. Each test reads the counters before and after its own traffic, so the
@@ -116,6 +117,21 @@ describe('GET /metrics', () => {
     expect(scrape.value('switchyard_rate_limit_store_up', { store: 'memory' })).toBe(1);
     const readiness = (await (await fetch(`${services.gateway}/readyz`)).json()) as { supergraph: { hash: string } };
     expect(scrape.families.get('switchyard_supergraph_info')!.samples.map((s) => [s.labels.hash, s.value])).toEqual([[readiness.supergraph.hash, 1]]);
+  });
+
+  it('with telemetry.exporters.metrics.prometheus.path the gateway serves them there, and with enabled: false not at all, answering queries the same', async () => {
+    const subgraphUrls = Object.fromEntries(platform.gateway.subgraphs.map((s) => [s.name, s.url]));
+    const elsewhere = await startGateway(gatewayConfig({ override_subgraph_url: subgraphUrls, 'telemetry.exporters.metrics.prometheus.path': '/internal/metrics' }));
+    const off = await startGateway(gatewayConfig({ override_subgraph_url: subgraphUrls, 'telemetry.exporters.metrics.prometheus.enabled': false }));
+    try {
+      expect((await fetch(`${elsewhere.url}/metrics`)).status).toBe(404);
+      expect((await scrapeMetrics(`${elsewhere.url}/internal`)).families.has('target_info')).toBe(true);
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+      const res = await fetch(off.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ product(id: "prd_0001") { id } }' }) });
+      expect(await res.json()).toEqual({ data: { product: { id: 'prd_0001' } } });
+    } finally {
+      await Promise.all([elsewhere.close(), off.close()]);
+    }
   });
 
   // Last: by now the tests above have made every series the dashboard draws exist.
