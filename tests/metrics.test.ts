@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { scrapeMetrics, type Scrape } from './support/prometheus';
 import { startGateway } from '../gateway/src/main';
@@ -110,6 +111,25 @@ describe('GET /metrics', () => {
     const after = await gateway();
     const refused = { code: 'MAX_DEPTH_LIMIT', reason: 'limit', enforced: 'true' };
     expect(after.value('switchyard_decisions_total', refused) - before.value('switchyard_decisions_total', refused)).toBe(1);
+  });
+
+  it('a body over the limit, answered 413 on the socket by hand, is counted once and leaves no request active', async () => {
+    const tooLarge = { http_route: '/graphql', http_response_status_code: '413' };
+    const before = await gateway();
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      const socket = connect(platform.gateway.port, '127.0.0.1', () => {
+        socket.write('POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{');
+      });
+      socket.once('data', (data) => {
+        resolve(String(data).split('\r\n')[0]!);
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+    expect(statusLine).toBe('HTTP/1.1 413 Payload Too Large');
+    const after = await gateway();
+    expect(after.histogram('http_server_request_duration', tooLarge).count - before.histogram('http_server_request_duration', tooLarge).count).toBe(1);
+    expect(after.value('http_server_active_requests', { http_request_method: 'POST' })).toBe(0);
   });
 
   it('reports the rate limiter\'s in-memory store as up and the active supergraph by its hash', async () => {
