@@ -40,7 +40,10 @@ export function startMetrics(options: StartMetricsOptions): ServiceMetrics {
   const readers: IMetricReader[] = prometheus ? [prometheus] : [];
   if (otlpMetricsConfigured(env)) {
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval > 0 ? interval : 60_000 }));
+    // The URL as the OTLP spec derives it, given explicitly so that `env` decides (the exporter reads
+    // process.env itself for the rest: headers, timeout, compression).
+    const url = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${env.OTEL_EXPORTER_OTLP_ENDPOINT!.replace(/\/$/, '')}/v1/metrics`;
+    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url }), exportIntervalMillis: interval > 0 ? interval : 60_000 }));
   }
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': options.serviceName }), readers });
   const meter = provider.getMeter('switchyard');
