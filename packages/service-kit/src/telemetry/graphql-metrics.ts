@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Attributes, Meter } from '@opentelemetry/api';
-import { GraphQLObjectType } from 'graphql';
+import type { GraphQLObjectType } from 'graphql';
 import type { RecordBatch } from '../loaders';
 import { DURATION_BUCKETS_S } from './metrics';
 
