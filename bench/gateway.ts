@@ -2,6 +2,8 @@
  * npm run bench:gateway: the gateway alone, side by side in one run, on the same replaying subgraphs
  * (bench/replay-subgraphs.ts) and the same cross-subgraph query:
  *   - switchyard: this checkout's `switchyard` command (compiled JavaScript, the full pipeline);
+ *   - switchyard without metrics: the same with telemetry.exporters.metrics.prometheus.enabled false,
+ *     which records no metrics at all, to price them;
  *   - baseline: an earlier commit's gateway as it ran then (BENCH_BASELINE, default the commit before
  *     the Fastify edge), under tsx;
  *   - bare: Apollo Gateway as its documentation shows it (bench/bare-gateway.ts).
@@ -73,6 +75,11 @@ async function main(): Promise<void> {
   const { env, process: subgraphs } = await startReplayingSubgraphs();
   const contenders: Contender[] = [
     { name: 'switchyard (compiled CLI)', launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e), results: [] },
+    {
+      name: 'switchyard, metrics off',
+      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, METRICS_PROMETHEUS: 'false' }),
+      results: [],
+    },
     { name: `baseline ${baseline.commit} (tsx)`, launch: (e) => spawnService('gateway/src/main.ts', e, baseline.dir), results: [] },
     { name: 'bare Apollo Gateway', launch: (e) => spawnService('bench/bare-gateway.ts', e), results: [] },
   ];
@@ -96,11 +103,12 @@ async function main(): Promise<void> {
         `${r.name.padEnd(30)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpu.toFixed(2).padStart(11)} ${r.rss.toFixed(0).padStart(8)}\n`,
       );
     }
-    const [ours, before, bare] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const [ours, withoutMetrics, before, bare] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     process.stdout.write(
       `\nswitchyard / bare:     throughput ${ratio(ours.rps, bare.rps)}, CPU per request ${ratio(ours.cpu, bare.cpu)}, memory ${ratio(ours.rss, bare.rss)}\n` +
         `switchyard / baseline: throughput ${ratio(ours.rps, before.rps)}, CPU per request ${ratio(ours.cpu, before.cpu)}, memory ${ratio(ours.rss, before.rss)}\n` +
+        `metrics on / off:      throughput ${ratio(ours.rps, withoutMetrics.rps)}, CPU per request ${ratio(ours.cpu, withoutMetrics.cpu)}, memory ${ratio(ours.rss, withoutMetrics.rss)}\n` +
         `(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`,
     );
   } finally {

@@ -58,6 +58,7 @@ const DEFAULTS: GatewayConfig = {
     apollo: { anonymous_telemetry: false },
     exporters: {
       logging: { level: 'info' },
+      metrics: { prometheus: { enabled: true, path: '/metrics' } },
       tracing: {
         common: { sampler: 'always_on', parent_based_sampler: true, service_name: 'gateway' },
         debug_traces: { enabled: false, store_url: 'http://127.0.0.1:4318' },
@@ -188,6 +189,7 @@ describe('loadGatewayConfig', () => {
         DEBUG_TRACES: 'true',
         DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:14318',
         API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
+        METRICS_PROMETHEUS: 'false',
       },
     });
     expect(config).toEqual({
@@ -222,6 +224,7 @@ describe('loadGatewayConfig', () => {
         ...DEFAULTS.telemetry,
         exporters: {
           logging: { level: 'warn' },
+          metrics: { prometheus: { enabled: false, path: '/metrics' } },
           tracing: { ...DEFAULTS.telemetry.exporters.tracing, debug_traces: { enabled: true, store_url: 'http://127.0.0.1:14318' } },
         },
       },

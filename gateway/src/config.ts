@@ -34,6 +34,18 @@ const telemetryConfigSchema = z
           .object({ level: logLevel.default('info').describe('Log level. env LOG_LEVEL') })
           .strict()
           .default({}),
+        metrics: z
+          .object({
+            prometheus: z
+              .object({
+                enabled: booleanFromEnv.default(true).describe('Serve the metrics in the Prometheus text format on the gateway\'s port. env METRICS_PROMETHEUS'),
+                path: z.string().regex(/^\/[\w\-./]*$/, 'must be a path starting with /').default('/metrics').describe('Where the Prometheus text is served.'),
+              })
+              .strict()
+              .default({}),
+          })
+          .strict()
+          .default({}),
         tracing: tracingConfigSchema,
       })
       .strict()
@@ -96,6 +108,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...persistedQueriesEnvBindings,
     ...tracingEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
+    METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
   };
 }
 

@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
+import { maskUnexpectedErrors, type Logger, type ServiceMetrics } from '@switchyard/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { DemandControl } from './admission/demand-control/plugin';
 import { PersistedOperations } from './admission/persisted-operations/persisted-operations';
@@ -15,6 +15,7 @@ import { operationResolutionPlugin } from './http/operation-resolution';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { createIdentity, type Authenticate } from './identity/identity';
 import { operationAttributesPlugin, tracedPlugin } from './telemetry/tracing';
+import { GatewayMetrics } from './telemetry/gateway-metrics';
 import { SubgraphDataSource } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
@@ -25,6 +26,8 @@ export interface Pipeline {
   admitOperation(request: FastifyRequest): void;
   readiness: Readiness;
   subgraphs: SubgraphEndpoint[];
+  /** At the end of each GraphQL request, when metrics are on: counts every decision the stages made. */
+  requestEnded?(context: RequestContext): void;
   close(): Promise<void>;
 }
 
@@ -37,9 +40,10 @@ const PROBE_TIMEOUT_MS = 2_000;
  * admission (operation checks) -> planning and execution (Apollo Gateway) -> subgraph transport.
  * Built from the inside out, since each stage hands requests to the next.
  */
-export async function buildPipeline(config: GatewayConfig, logger: Logger): Promise<Pipeline> {
+export async function buildPipeline(config: GatewayConfig, logger: Logger, serviceMetrics?: ServiceMetrics): Promise<Pipeline> {
   const shaping = config.traffic_shaping;
-  const transport = createSubgraphHttpClient(shaping.all);
+  const metrics = serviceMetrics && new GatewayMetrics(serviceMetrics.meter);
+  const transport = createSubgraphHttpClient(shaping.all, metrics?.recordSubgraphFetch);
   const execution = createExecution(
     {
       supergraphPath: config.supergraph.schema_path,
@@ -49,6 +53,8 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     },
     (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
+    [],
+    metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
     if (!execution.subgraphs.some((s) => s.name === name)) {
@@ -56,9 +62,13 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     }
   }
   const persisted = new PersistedOperations(config.persisted_queries, logger);
-  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active);
+  const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active, metrics?.recordCostEstimate);
   const identity = await createIdentity(config.authentication, Object.keys(config.rate_limit.classes), logger);
   const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
+  if (metrics) {
+    metrics.observeSupergraph(() => execution.supergraph.active.hash);
+    if (rateLimiter) metrics.observeRateLimitStore(() => rateLimiter.status());
+  }
   const apollo = new ApolloServer<RequestContext>({
     gateway: execution.gateway,
     csrfPrevention: config.csrf.unsafe_disabled ? false : { requestHeaders: config.csrf.required_headers },
@@ -71,6 +81,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     formatError: maskUnexpectedErrors(logger),
     ...operationLimitsServerOptions(config.limits),
     plugins: [
+      ...(metrics ? [metrics.operationsPlugin()] : []),
       operationAttributesPlugin(),
       persisted.plugin(),
       operationResolutionPlugin(),
@@ -109,6 +120,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       return { ...report, body: { ...report.body, identity: identity.status(), ...(rateLimiter && { rate_limit: rateLimiter.status() }) } };
     },
     subgraphs: execution.subgraphs,
+    ...(metrics && { requestEnded: (context: RequestContext) => metrics.countDecisions(context.decisions) }),
     async close() {
       subgraphHealth.stop();
       identity.close();
@@ -126,6 +138,7 @@ async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
     timeoutMs: PROBE_TIMEOUT_MS,
+    probe: true,
   })) as { data?: { __typename?: string } };
   if (!answer.data?.__typename) throw new Error(`${subgraph} answered without data`);
 }

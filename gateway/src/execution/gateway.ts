@@ -3,6 +3,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import type { RequestContext } from '../context';
 import type { ExecutionConfig } from './config';
 import type { PrePlanningStage } from './pre-planning';
+import type { QueryPlanCacheObserver } from './query-plan-cache';
 import type { SubgraphEndpoint } from './supergraph';
 import { SupergraphGateway } from './supergraph-gateway';
 import { SupergraphManager } from './supergraph-manager';
@@ -29,6 +30,7 @@ export function createExecution(
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>,
   logger: Logger,
   stages: readonly PrePlanningStage[] = [],
+  planCacheObserver?: QueryPlanCacheObserver,
 ): Execution {
   const supergraph = new SupergraphManager({
     path: config.supergraphPath,
@@ -36,7 +38,7 @@ export function createExecution(
     hotReload: config.hotReload,
     logger,
   });
-  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, stages, anonymousTelemetry: config.anonymousTelemetry });
+  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, stages, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
   return {
     gateway,
     supergraph,

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import * as apolloGatewayTelemetry from '@apollo/gateway/dist/utilities/opentelemetry';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { parse } from 'graphql';
 import { createLogger } from '@switchyard/service-kit';
 import type { GraphQLDataSource } from '@apollo/gateway';
@@ -37,8 +36,9 @@ describe("ApolloGateway's anonymous telemetry", () => {
   });
 
   const start = async (anonymousTelemetry: boolean) => {
-    // Stands in for the exporter that would probe cloud metadata endpoints and report to Apollo.
-    const meterProvider = new MeterProvider();
+    // Stands in for the exporter that would probe cloud metadata endpoints and report to Apollo; ApolloGateway
+    // only shuts it down. (Its MeterProvider is the SDK 1.x copy nested under @apollo/gateway, not ours.)
+    const meterProvider = { shutdown: async () => undefined } as unknown as ReturnType<typeof apolloGatewayTelemetry.createDataCollectionExporter>;
     const shutdown = jest.spyOn(meterProvider, 'shutdown');
     const exporter = jest.spyOn(apolloGatewayTelemetry, 'createDataCollectionExporter').mockReturnValue(meterProvider);
     const execution = createExecution(

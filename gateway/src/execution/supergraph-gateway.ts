@@ -3,6 +3,7 @@ import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apol
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
+import { ObservedQueryPlanCache, type QueryPlanCacheObserver } from './query-plan-cache';
 import { runPrePlanningStages, type ChangedOperation, type PrePlanningStage } from './pre-planning';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
@@ -30,6 +31,7 @@ interface ServedSupergraph {
   gateway: ApolloGateway;
   executor: ApolloGatewayExecutor;
   apiSchema: GraphQLSchema;
+  planCache: ObservedQueryPlanCache;
   inFlight: number;
   retired: boolean;
 }
@@ -41,7 +43,11 @@ export interface SupergraphGatewayOptions {
   logger: Logger;
   stages: readonly PrePlanningStage[];
   anonymousTelemetry: boolean;
+  /** Told of every query-plan cache lookup; each supergraph version has its own cache. */
+  planCacheObserver?: QueryPlanCacheObserver;
 }
+
+const UNOBSERVED: QueryPlanCacheObserver = { hit: () => undefined, miss: () => undefined };
 
 /**
  * The gateway Apollo Server runs: planning and execution by ApolloGateway, one instance per supergraph
@@ -61,6 +67,11 @@ export class SupergraphGateway implements ServerGateway {
   private current?: ServedSupergraph;
 
   constructor(private readonly options: SupergraphGatewayOptions) {}
+
+  /** Plans cached for the supergraph new requests get. */
+  planCacheSize(): number {
+    return this.current?.planCache.size ?? 0;
+  }
 
   onSchemaLoadOrUpdate(listener: SchemaListener): () => void {
     this.listeners.add(listener);
@@ -129,8 +140,10 @@ export class SupergraphGateway implements ServerGateway {
     if (!this.options.anonymousTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
     const { dataSourceFor, logger } = this.options;
     const urlOf = new Map(supergraph.subgraphs.map((s) => [s.name, s.url]));
+    const planCache = new ObservedQueryPlanCache(this.options.planCacheObserver ?? UNOBSERVED);
     const config: GatewayConfig = {
       supergraphSdl: supergraph.gatewaySdl,
+      queryPlannerConfig: { cache: planCache },
       logger: {
         debug: (m) => logger.debug(String(m)),
         info: (m) => logger.info(String(m)),
@@ -146,7 +159,7 @@ export class SupergraphGateway implements ServerGateway {
     } catch (err) {
       throw new Error(`supergraphPath: ApolloGateway refused ${supergraph.path}: ${(err as Error).message}`);
     }
-    const served = { supergraph, gateway, executor: loaded.executor, apiSchema: loaded.schema, inFlight: 0, retired: false };
+    const served = { supergraph, gateway, executor: loaded.executor, apiSchema: loaded.schema, planCache, inFlight: 0, retired: false };
     this.running.add(served);
     return served;
   }

@@ -27,6 +27,8 @@ export interface HttpEdgeOptions {
   /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
   admitOperation: (request: FastifyRequest) => void;
   readiness: Readiness;
+  /** Called once each GraphQL request's response has been sent, with its context. */
+  requestEnded?: (context: RequestContext) => void;
 }
 
 /**
@@ -61,6 +63,8 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         decisions: [],
       };
     });
+    const { requestEnded } = options;
+    if (requestEnded) graphql.addHook('onResponse', async (request) => requestEnded(request.ctx));
     graphql.addHook('preHandler', async (request) => {
       request.ctx.principal = await withStageSpan('identity', undefined, async (span) => {
         const principal = await authenticate(request.headers);

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
 import type { GatewayConfig } from '../config';
+import type { RecordSubgraphFetch } from '../telemetry/gateway-metrics';
 
 export interface SubgraphCall {
   subgraph: string;
@@ -12,6 +13,8 @@ export interface SubgraphCall {
   timeoutMs: number;
   /** The client's request: when it disconnects or passes its deadline, this call stops too. */
   signal?: AbortSignal;
+  /** A readiness probe: not subgraph traffic, so left out of the fetch metrics. */
+  probe?: boolean;
 }
 
 export interface SubgraphHttpClient {
@@ -24,10 +27,14 @@ export interface SubgraphHttpClient {
  * Subgraph HTTP on undici's request API: pooled keep-alive connections per subgraph origin, undici's own
  * per-request header and body timeouts (no timer or AbortSignal made per call), and the client's signal.
  */
-export function createSubgraphHttpClient(config: GatewayConfig['traffic_shaping']['all']): SubgraphHttpClient {
+export function createSubgraphHttpClient(config: GatewayConfig['traffic_shaping']['all'], recordFetch?: RecordSubgraphFetch): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
+  const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined) => {
+    if (recordFetch && !call.probe) recordFetch(call.subgraph, (performance.now() - start) / 1000, status, errorType);
+  };
   return {
     async post(call) {
+      const start = performance.now();
       let status: number;
       let text: string;
       try {
@@ -43,40 +50,46 @@ export function createSubgraphHttpClient(config: GatewayConfig['traffic_shaping'
         status = res.statusCode;
         text = await res.body.text();
       } catch (err) {
-        throw fetchFailed(call.subgraph, reasonFor(err, call.signal?.aborted ?? false));
+        const failure = failureOf(err, call.signal?.aborted ?? false);
+        record(call, start, undefined, failure.type);
+        throw fetchFailed(call.subgraph, failure.reason);
       }
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
+        record(call, start, status, 'invalid_json');
         throw fetchFailed(call.subgraph, `HTTP ${status} without a JSON body`);
       }
       // A subgraph may answer a GraphQL error with a 4xx; its errors then say more than the status.
       const hasErrors = typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors);
-      if ((status < 200 || status > 299) && !hasErrors) throw fetchFailed(call.subgraph, `HTTP ${status}`);
+      const failed = status < 200 || status > 299;
+      // error.type is the status for a failed answer (semantic conventions), whatever its body.
+      record(call, start, status, failed ? String(status) : undefined);
+      if (failed && !hasErrors) throw fetchFailed(call.subgraph, `HTTP ${status}`);
       return body;
     },
     close: () => agent.close(),
   };
 }
 
-function reasonFor(err: unknown, cancelled: boolean): string {
-  if (cancelled) return 'the request was cancelled';
-  switch ((err as { code?: string }).code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'timed out';
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    default:
-      return 'request failed';
-  }
+/** Why a fetch got no answer: `type` for the metrics' error.type (a few fixed values), `reason` in words for the client. */
+const FAILURES: Record<string, { type: string; reason: string }> = {
+  UND_ERR_HEADERS_TIMEOUT: { type: 'timeout', reason: 'timed out' },
+  UND_ERR_BODY_TIMEOUT: { type: 'timeout', reason: 'timed out' },
+  ECONNREFUSED: { type: 'connection_refused', reason: 'connection refused' },
+  ECONNRESET: { type: 'connection_reset', reason: 'connection reset' },
+  UND_ERR_SOCKET: { type: 'connection_reset', reason: 'connection reset' },
+  ENOTFOUND: { type: 'host_not_found', reason: 'host not found' },
+  EAI_AGAIN: { type: 'host_not_found', reason: 'host not found' },
+};
+const CANCELLED = { type: 'cancelled', reason: 'the request was cancelled' };
+const OTHER_FAILURE = { type: '_OTHER', reason: 'request failed' };
+
+function failureOf(err: unknown, cancelled: boolean): { type: string; reason: string } {
+  if (cancelled) return CANCELLED;
+  const code = (err as { code?: string }).code;
+  return (code && Object.hasOwn(FAILURES, code) && FAILURES[code]) || OTHER_FAILURE;
 }
 
 /**

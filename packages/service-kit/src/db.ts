@@ -7,6 +7,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Logger } from './logging';
 import { withStatementSpan } from './telemetry/tracing';
+import { observePool, statementDurations, type RecordStatement } from './telemetry/db-metrics';
+import type { ServiceMetrics } from './telemetry/metrics';
 
 /** What a store needs from a connection: parameterised queries and multi-statement scripts. */
 export interface Queryable {
@@ -33,6 +35,21 @@ export interface DatabaseOptions {
   /** PGlite only: a directory to persist to; in memory when omitted. */
   dataDir?: string;
   logger?: Logger;
+  /** SQL latency by statement kind and pool usage are recorded into these when given. */
+  metrics?: ServiceMetrics;
+}
+
+const noRecord: RecordStatement = () => undefined;
+
+/** Runs one statement, timing it when metrics are on. */
+async function timed<T>(record: RecordStatement, sql: string, run: () => Promise<T>): Promise<T> {
+  if (record === noRecord) return run();
+  const start = performance.now();
+  try {
+    return await run();
+  } finally {
+    record(sql, (performance.now() - start) / 1000);
+  }
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -62,14 +79,17 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', (err) => options.logger?.warn({ error: err.message }, 'idle database connection lost'));
   const stats = { statements: 0 };
+  const max = options.poolMax ?? 10;
+  const record = options.metrics ? statementDurations(options.metrics.meter, 'postgresql') : noRecord;
+  if (options.metrics) observePool(options.metrics.meter, () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }));
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       stats.statements++;
-      return (await client.query(sql, params as unknown[])).rows as R[];
+      return (await timed(record, sql, () => client.query(sql, params as unknown[]))).rows as R[];
     },
     async exec(sql: string) {
       stats.statements++;
-      await client.query(sql);
+      await timed(record, sql, () => client.query(sql));
     },
   });
   const db: Database = {
@@ -152,16 +172,19 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   const lite = options.dataDir ? await PGlite.create(options.dataDir) : await createInMemoryPglite(options.logger);
   await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}; SET search_path TO ${options.schema};`);
   const stats = { statements: 0 };
+  const record = options.metrics ? statementDurations(options.metrics.meter, 'pglite') : noRecord;
+  // PGlite is one connection, always open.
+  if (options.metrics) observePool(options.metrics.meter, () => ({ total: 1, idle: 1, waiting: 0, max: 1 }));
   type LiteConn = Pick<PGlite, 'query' | 'exec'>;
   // No instrumentation knows PGlite (PostgreSQL gets @opentelemetry/instrumentation-pg): a span per statement by hand.
   const wrap = (conn: LiteConn): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       stats.statements++;
-      return withStatementSpan(sql, async () => (await conn.query<R>(sql, params)).rows);
+      return withStatementSpan(sql, async () => (await timed(record, sql, () => conn.query<R>(sql, params))).rows);
     },
     async exec(sql: string) {
       stats.statements++;
-      await withStatementSpan(sql, () => conn.exec(sql));
+      await withStatementSpan(sql, () => timed(record, sql, () => conn.exec(sql)));
     },
   });
   // PGlite is one connection: its own transaction() queues every other query until the transaction ends.

@@ -10,3 +10,4 @@ export * from './server';
 export * from './subgraph';
 export * from './telemetry/tracing';
 export * from './telemetry/trace-tree';
+export * from './telemetry';

@@ -4,6 +4,8 @@ import { Socket, type AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorBody, HttpError } from './http';
 import type { Logger } from './logging';
+import { instrumentHttpServer, type HttpServerMetrics } from './telemetry/http-server-metrics';
+import type { ServiceMetrics } from './telemetry/metrics';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -16,6 +18,8 @@ export interface HttpServerOptions {
   /** Longer than load balancers' idle timeouts, so the proxy closes first and no request hits a closing socket. */
   keepAliveTimeoutMs?: number;
   maxHeaderBytes?: number;
+  /** HTTP server metrics (duration, active requests) are recorded into these when given. */
+  metrics?: ServiceMetrics;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -59,6 +63,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const httpMetrics = options.metrics && instrumentHttpServer(app, options.metrics);
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.status).headers(err.headers).send(errorBody(err.message, err.code));
@@ -69,7 +74,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return reply.code(500).send(errorBody('internal server error', 'INTERNAL_SERVER_ERROR'));
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return answerThenLinger(request, reply, 413, errorBody(`request body exceeds ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+      return answerThenLinger(request, reply, httpMetrics, 413, errorBody(`request body exceeds ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
     }
     if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       return reply.code(400).send(errorBody(`malformed JSON body: ${err.message}`, 'BAD_REQUEST'));
@@ -93,7 +98,7 @@ const LINGER_BYTES = 16 * 1024 * 1024;
  * kernel drops the unread answer). So: write the answer, half-close, and keep reading and discarding
  * for a bounded time and size, as nginx's lingering close does. Node and Fastify have no such option.
  */
-function answerThenLinger(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown): FastifyReply {
+function answerThenLinger(request: FastifyRequest, reply: FastifyReply, metrics: HttpServerMetrics | undefined, status: number, body: unknown): FastifyReply {
   const socket = request.raw.socket;
   // Fastify's inject() has no connection to linger on.
   if (!(socket instanceof Socket)) return reply.code(status).send(body);
@@ -105,6 +110,8 @@ function answerThenLinger(request: FastifyRequest, reply: FastifyReply, status: 
     .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${text}`);
+  // A hijacked reply never reaches onResponse, where the metrics record every other response.
+  metrics?.responded(request, reply, status);
   const close = () => socket.destroy();
   const timer = setTimeout(close, LINGER_MS);
   timer.unref();

@@ -15,6 +15,9 @@ import { principalFromHeaders, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
 import { maskUnexpectedErrors } from './graphql-util';
 import { shutdownTracing } from './telemetry/tracing';
+import type { RecordBatch } from './loaders';
+import { loaderBatchSizes, rootResolverMetricsPlugin } from './telemetry/graphql-metrics';
+import { registerMetricsRoute, startMetrics, type ServiceMetrics } from './telemetry/metrics';
 
 /** The config every subgraph shares; a subgraph with more settings extends it. */
 export function subgraphConfigSchema(name: string, defaultPort: number) {
@@ -75,8 +78,9 @@ async function openSubgraphDatabase(
   packageDir: string,
   seed: (db: Database) => Promise<void>,
   logger: Logger,
+  metrics: ServiceMetrics,
 ): Promise<Database> {
-  const db = await openDatabase({ ...config.database, logger });
+  const db = await openDatabase({ ...config.database, logger, metrics });
   try {
     const applied = await migrate(db, join(packageDir, 'migrations'), config.database.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -104,6 +108,7 @@ interface SubgraphOptions<L> {
   packageDir: string;
   config: SubgraphConfig;
   logger: Logger;
+  metrics: ServiceMetrics;
   db: Database;
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   /** Fresh loaders per request, so batching and caching never leak across callers. */
@@ -113,7 +118,7 @@ interface SubgraphOptions<L> {
 
 /** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
 async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgraph> {
-  const { config, logger, db } = options;
+  const { config, logger, db, metrics } = options;
   const typeDefs = parse(readFileSync(join(options.packageDir, 'schema.graphql'), 'utf8'));
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
@@ -122,15 +127,16 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     // Subgraphs are for the gateway, not people; inline traces only matter with Apollo Studio reporting.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), rootResolverMetricsPlugin(metrics.meter)],
   });
   await apollo.start();
   try {
-    const app = createHttpServer({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
+    const app = createHttpServer({ logger, bodyLimitBytes: config.server.bodyLimitBytes, metrics });
     registerGraphQLRoute(app, apollo, {
       context: async (request) => ({ principal: principalFromHeaders(request.headers), loaders: options.createLoaders() }),
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
+    registerMetricsRoute(app, metrics);
     options.registerRoutes?.(app);
     const server = await listen(app, { host: config.server.host, port: config.server.port, drainMs: config.server.drainMs });
     return {
@@ -160,6 +166,12 @@ export interface SubgraphParts<L> {
   close?: () => Promise<void>;
 }
 
+/** What the shared start-up gives a subgraph's parts to record their own metrics with. */
+export interface SubgraphTelemetry {
+  /** The batch-size recorder for the loader of this name. */
+  batchSizes: (loader: string) => RecordBatch;
+}
+
 export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
   name: string;
   /** The subgraph's folder: schema.graphql and migrations/ live there. */
@@ -168,7 +180,7 @@ export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
   /** Env vars beyond the ones every subgraph reads, mapped to config keys. */
   envBindings?: Record<string, string>;
   seed: (db: Database) => Promise<void>;
-  wire: (db: Database, config: z.infer<S>) => SubgraphParts<L>;
+  wire: (db: Database, config: z.infer<S>, telemetry: SubgraphTelemetry) => SubgraphParts<L>;
 }
 
 /** Config, logger, database (migrated, seeded), then the server: the start-up every subgraph shares. */
@@ -179,12 +191,17 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
   const config = loadSubgraphConfig(definition.configSchema, definition.name, overrides, definition.envBindings) as SubgraphConfig &
     z.infer<S>;
   const logger = createLogger(definition.name, config.logLevel);
-  const db = await openSubgraphDatabase(config, definition.packageDir, definition.seed, logger);
-  const parts = definition.wire(db, config);
-  const subgraph = await runSubgraph({ name: definition.name, packageDir: definition.packageDir, config, logger, db, ...parts }).catch(
+  const metrics = startMetrics({ serviceName: definition.name });
+  const db = await openSubgraphDatabase(config, definition.packageDir, definition.seed, logger, metrics).catch(async (err) => {
+    await metrics.shutdown();
+    throw err;
+  });
+  const parts = definition.wire(db, config, { batchSizes: loaderBatchSizes(metrics.meter) });
+  const subgraph = await runSubgraph({ name: definition.name, packageDir: definition.packageDir, config, logger, metrics, db, ...parts }).catch(
     async (err) => {
       await parts.close?.();
       await db.close();
+      await metrics.shutdown();
       throw err;
     },
   );
@@ -193,6 +210,7 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
     async close() {
       await subgraph.close();
       await parts.close?.();
+      await metrics.shutdown();
     },
   };
 }

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { loaderById } from '@switchyard/service-kit';
+import { loaderById, type RecordBatch } from '@switchyard/service-kit';
 import type { OrderItemRow, OrderPosition, OrderRow, OrderStore } from './store';
 
 export interface UserOrdersKey {
@@ -10,10 +10,13 @@ export interface UserOrdersKey {
 
 const groupKey = (k: UserOrdersKey) => `${k.limit}|${k.after?.createdAt.toISOString() ?? ''}|${k.after?.id ?? ''}`;
 
-export function createOrderLoaders(store: OrderStore) {
+export function createOrderLoaders(store: OrderStore, batchSizes?: (loader: string) => RecordBatch) {
+  const recordItemsBatch = batchSizes?.('itemsByOrderId');
+  const recordOrdersByUserBatch = batchSizes?.('ordersByUser');
   return {
-    orderById: loaderById(store.ordersByIds),
+    orderById: loaderById(store.ordersByIds, batchSizes?.('orderById')),
     itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (ids) => {
+      recordItemsBatch?.(ids.length);
       const byOrder = new Map<string, OrderItemRow[]>(ids.map((id) => [id, []]));
       for (const item of await store.itemsByOrderIds(ids)) byOrder.get(item.orderId)?.push(item);
       return ids.map((id) => byOrder.get(id)!);
@@ -21,6 +24,7 @@ export function createOrderLoaders(store: OrderStore) {
     /** One statement per distinct (page size, cursor) in a request, however many users are listed. */
     ordersByUser: new DataLoader<UserOrdersKey, OrderRow[], string>(
       async (keys) => {
+        recordOrdersByUserBatch?.(keys.length);
         const groups = new Map<string, UserOrdersKey[]>();
         for (const key of keys) groups.set(groupKey(key), [...(groups.get(groupKey(key)) ?? []), key]);
         const byUser = new Map<string, OrderRow[]>();

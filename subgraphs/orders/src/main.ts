@@ -35,13 +35,13 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
   configSchema: ordersConfigSchema,
   envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl', PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl' },
   seed: seedOrders,
-  wire(db, config) {
+  wire(db, config, { batchSizes }) {
     const store = createOrderStore(db);
     const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
     const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
     return {
       resolvers: createOrderResolvers(store, products, placeOrderLimit),
-      createLoaders: () => createOrderLoaders(store),
+      createLoaders: () => createOrderLoaders(store, batchSizes),
       close: async () => {
         await Promise.all([products.close(), placeOrderLimit.close()]);
       },

@@ -14,11 +14,11 @@ export const productsSubgraph: SubgraphDefinition<typeof configSchema, ProductLo
   packageDir: join(__dirname, '..'),
   configSchema,
   seed: seedProducts,
-  wire(db) {
+  wire(db, _config, { batchSizes }) {
     const store = createProductStore(db);
     return {
       resolvers: createProductResolvers(store),
-      createLoaders: () => createProductLoaders(store),
+      createLoaders: () => createProductLoaders(store, batchSizes),
       registerRoutes: (app) => registerReservationRoutes(app, store),
     };
   },

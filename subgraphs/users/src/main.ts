@@ -13,9 +13,9 @@ export const usersSubgraph: SubgraphDefinition<typeof configSchema, UserLoaders>
   packageDir: join(__dirname, '..'),
   configSchema,
   seed: seedUsers,
-  wire(db) {
+  wire(db, _config, { batchSizes }) {
     const store = createUserStore(db);
-    return { resolvers: createUserResolvers(store), createLoaders: () => createUserLoaders(store) };
+    return { resolvers: createUserResolvers(store), createLoaders: () => createUserLoaders(store, batchSizes) };
   },
 };
 

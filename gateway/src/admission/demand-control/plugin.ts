@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { RequestContext } from '../../context';
 import type { ActiveSupergraph } from '../../execution/supergraph';
+import type { RecordCostEstimate } from '../../telemetry/gateway-metrics';
 import type { DemandControlConfig } from './config';
 import { costSchema, estimateCost, type CostSchema } from './estimate';
 
@@ -27,6 +28,8 @@ export class DemandControl {
   constructor(
     private readonly config: DemandControlConfig,
     private readonly supergraph: () => ActiveSupergraph,
+    /** Told each estimate once, as it is computed (the cost.estimated histogram). */
+    private readonly recordEstimate?: RecordCostEstimate,
   ) {}
 
   /** The request's assessment, computed once (the rate limiter asks too). */
@@ -39,6 +42,7 @@ export class DemandControl {
     const { max } = this.config.strategy.static_estimated;
     const assessment: CostAssessment = { estimated, max, mode: this.config.mode, result: estimated > max ? 'COST_ESTIMATED_TOO_EXPENSIVE' : 'COST_OK' };
     this.assessments.set(request.contextValue, assessment);
+    this.recordEstimate?.(estimated, assessment.result);
     return assessment;
   }
 
