@@ -53,6 +53,7 @@ const DEFAULTS: GatewayConfig = {
   traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
   override_subgraph_url: {},
   authentication: { router: {} },
+  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false } },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: { apollo: { anonymous_telemetry: false }, exporters: { logging: { level: 'info' } } },
 };

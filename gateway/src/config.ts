@@ -4,6 +4,7 @@ import { admissionLimitKeys } from './admission/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './admission/demand-control/config';
 import { persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './admission/persisted-operations/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-limit/config';
+import { authorizationConfigSchema, authorizationEnvBindings } from './authorization/config';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
@@ -59,6 +60,7 @@ export const gatewayConfigSchema = z
     traffic_shaping: trafficShapingConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
+    authorization: authorizationConfigSchema,
     health_check: healthCheckConfigSchema,
     telemetry: telemetryConfigSchema,
   })
@@ -80,6 +82,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...demandControlEnvBindings,
     ...rateLimitEnvBindings,
     ...persistedQueriesEnvBindings,
+    ...authorizationEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
   };
 }

@@ -8,6 +8,7 @@ import { PersistedOperations } from './admission/persisted-operations/persisted-
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import { RateLimiter } from './admission/rate-limit/limiter';
 import { rateLimitPlugin } from './admission/rate-limit/plugin';
+import { directivesAuthorization } from './authorization/stage';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -33,7 +34,8 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * The request path, in order: HTTP (CORS, body limit, CSRF) -> identity (JWT -> principal) ->
- * admission (operation checks) -> planning and execution (Apollo Gateway) -> subgraph transport.
+ * admission (operation checks) -> authorization (before planning) -> planning and execution (Apollo
+ * Gateway) -> subgraph transport.
  * Built from the inside out, since each stage hands requests to the next.
  */
 export async function buildPipeline(config: GatewayConfig, logger: Logger): Promise<Pipeline> {
@@ -48,6 +50,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
     },
     (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
     logger,
+    config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives)] : [],
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
     if (!execution.subgraphs.some((s) => s.name === name)) {
