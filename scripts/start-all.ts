@@ -3,6 +3,7 @@
  * stall the rest: the three subgraphs on embedded PGlite (or PostgreSQL with DATABASE_URL), a development
  * token issuer, and the gateway in front. Services are configured only through their env vars.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,12 +44,14 @@ async function main(): Promise<void> {
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // Quiet by default: one line per service is what a person wants to see; LOG_LEVEL=info shows more.
   const logLevel = env.LOG_LEVEL || 'warn';
+  // One secret per run, shared by the gateway (signs forwarded identities) and the subgraphs (verify them).
+  const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
     name,
     command: process.execPath,
     args: ['--import', tsxLoader, '--conditions=source', entry],
     cwd: root,
-    env: { ...env, LOG_LEVEL: logLevel, ...settings },
+    env: { ...env, LOG_LEVEL: logLevel, IDENTITY_SIGNING_SECRET: identitySigningSecret, ...settings },
   });
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
   const withIssuer = !env.JWT_JWKS_URL;

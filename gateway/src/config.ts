@@ -8,7 +8,7 @@ import { authorizationConfigSchema, authorizationEnvBindings } from './authoriza
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
-import { trafficShapingConfigSchema } from './transport/config';
+import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings, trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
@@ -58,6 +58,7 @@ export const gatewayConfigSchema = z
     persisted_queries: persistedQueriesConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
+    subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
     authorization: authorizationConfigSchema,
@@ -83,6 +84,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...rateLimitEnvBindings,
     ...persistedQueriesEnvBindings,
     ...authorizationEnvBindings,
+    ...subgraphIdentityEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
   };
 }

@@ -40,6 +40,9 @@ const PROBE_TIMEOUT_MS = 2_000;
  */
 export async function buildPipeline(config: GatewayConfig, logger: Logger): Promise<Pipeline> {
   const shaping = config.traffic_shaping;
+  const signingSecret = config.subgraph_identity.signing_secret;
+  // Subgraphs refuse unsigned principals, so a gateway without the secret could only serve anonymous callers.
+  if (!signingSecret) throw new Error('subgraph_identity.signing_secret: required (set env IDENTITY_SIGNING_SECRET, the secret the subgraphs share)');
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
     {
@@ -48,7 +51,8 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger): Prom
       hotReload: config.supergraph.hot_reload,
       anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
     },
-    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
+    (subgraph, url) =>
+      new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, signingSecret),
     logger,
     config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives)] : [],
   );

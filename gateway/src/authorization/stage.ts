@@ -66,7 +66,7 @@ export function directivesAuthorization(config: AuthorizationConfig['directives'
           const { data, paths } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
           const errors: GraphQLError[] = dedupe(paths).map(unauthorizedError);
           (result as { data?: unknown }).data = data;
-          (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
+          if (errors.length) (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
         },
       };
     },
