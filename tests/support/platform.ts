@@ -16,6 +16,9 @@ export type Caller = string | { sub: string; scopes: string[] };
 /** What a signed-in customer's token carries in these tests: reading and placing their own orders. */
 export const CUSTOMER_SCOPES = ['orders:read', 'orders:write'];
 
+/** Support staff: lists users with their emails and reads anyone's orders. */
+export const STAFF: Caller = { sub: 'usr_001', scopes: ['users:read', 'orders:read', 'orders:read:any'] };
+
 export interface Platform {
   backend: Backend;
   gateway: RunningGateway;
