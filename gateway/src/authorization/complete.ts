@@ -103,16 +103,14 @@ function completeObject(
         fields.set(key, entry);
         continue;
       }
-      // A removed fragment's fields are simply absent; its error is the enclosing field's.
-      if (walk.removed.has(selection)) {
-        walk.paths.push(path);
-        continue;
-      }
       const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : walk.fragments.get(selection.name.value);
       if (!fragment) continue;
       const condition: GraphQLNamedType | null | undefined = fragment.typeCondition ? walk.schema.getType(fragment.typeCondition.name.value) : runtime;
       const applies = condition === runtime || (condition && isAbstractType(condition) && walk.schema.isSubType(condition, runtime));
-      if (applies) collect(fragment.selectionSet);
+      if (!applies) continue;
+      // A removed fragment's fields are simply absent; its error is at the object it would have applied to.
+      if (walk.removed.has(selection)) walk.paths.push(path);
+      else collect(fragment.selectionSet);
     }
   };
   for (const selectionSet of selectionSets) collect(selectionSet);

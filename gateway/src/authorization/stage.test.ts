@@ -6,12 +6,16 @@ import { OperationRefused, type PrePlanningChange } from '../execution/pre-plann
 import { checkSupergraph } from '../execution/supergraph';
 import { directivesAuthorization } from './stage';
 
-/** An interface whose implementations differ (composition carries Book.label's @authenticated onto Item.label) and a union. */
+/**
+ * An interface whose implementations differ (composition carries Book.label's @authenticated onto
+ * Item.label), and a union with a member type only some callers may see.
+ */
 const SHELF = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])
   interface Item { id: ID! label: String }
   type Book implements Item @key(fields: "id") { id: ID! label: String @authenticated }
-  type Secret implements Item @key(fields: "id") @requiresScopes(scopes: [["secret:read"], ["admin", "audit"]]) { id: ID! label: String }
+  type Leaflet implements Item @key(fields: "id") { id: ID! label: String }
+  type Secret @key(fields: "id") @requiresScopes(scopes: [["secret:read"], ["admin", "audit"]]) { id: ID! label: String }
   union Result = Book | Secret
   type Query { items: [Item!]! results: [Result!]! secret: Secret! book: Book }
 `;
@@ -48,8 +52,8 @@ describe('the @authenticated / @requiresScopes stage', () => {
     const { change } = run('{ items { id label } }', ANONYMOUS);
     expect(print(change!.document)).toBe('{\n  items {\n    id\n    switchyard__typename: __typename\n  }\n}');
     expect(
-      complete('{ items { id label } }', ANONYMOUS, { items: [{ id: 'b1', switchyard__typename: 'Book' }, { id: 's1', switchyard__typename: 'Secret' }] }),
-    ).toEqual({ data: { items: [{ id: 'b1', label: null }, { id: 's1', label: null }] }, errors: [denied('items', 0, 'label'), denied('items', 1, 'label')] });
+      complete('{ items { id label } }', ANONYMOUS, { items: [{ id: 'b1', switchyard__typename: 'Book' }, { id: 'l1', switchyard__typename: 'Leaflet' }] }),
+    ).toEqual({ data: { items: [{ id: 'b1', label: null }, { id: 'l1', label: null }] }, errors: [denied('items', 0, 'label'), denied('items', 1, 'label')] });
   });
 
   it('a fragment on a union member the caller may not see is removed; members it may see are served', () => {

@@ -84,6 +84,15 @@ export interface PrePlanningRequest {
   supergraph: ActiveSupergraph;
 }
 
+/** Changed documents already validated against an API schema, with their printed text. */
+const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, string>>();
+
+function validatedOn(apiSchema: GraphQLSchema): WeakMap<DocumentNode, string> {
+  let documents = validated.get(apiSchema);
+  if (!documents) validated.set(apiSchema, (documents = new WeakMap()));
+  return documents;
+}
+
 /** Runs the stages in order, each on the previous one's document. */
 export async function runPrePlanningStages(stages: readonly PrePlanningStage[], request: PrePlanningRequest): Promise<PrePlanningOutcome> {
   let document = request.document;
@@ -106,8 +115,12 @@ export async function runPrePlanningStages(stages: readonly PrePlanningStage[], 
     }
     if (!change) continue;
     // Checked here rather than left to the planner so that the error names the stage that broke it.
-    const [invalid] = validate(request.apiSchema, change.document);
-    if (invalid) throw new Error(`pre-planning stage ${stage.name} produced an invalid operation: ${invalid.message}`);
+    // Once per changed document: a stage that caches its change hands back the same object.
+    if (!validatedOn(request.apiSchema).has(change.document)) {
+      const [invalid] = validate(request.apiSchema, change.document);
+      if (invalid) throw new Error(`pre-planning stage ${stage.name} produced an invalid operation: ${invalid.message}`);
+      validatedOn(request.apiSchema).set(change.document, print(change.document));
+    }
     document = change.document;
     changes.push([stage.name, change.cacheKey]);
     if (change.completeResult) completions.unshift(change.completeResult);
@@ -120,7 +133,7 @@ export async function runPrePlanningStages(stages: readonly PrePlanningStage[], 
     operation: {
       document,
       operation,
-      source: print(document),
+      source: validatedOn(request.apiSchema).get(document)!,
       queryHash: createHash('sha256').update(JSON.stringify([request.queryHash, changes])).digest('hex'),
     },
     completions,
