@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signIdentity } from '@switchyard/service-kit';
-import { sendLoad, startReplayingSubgraphs } from './load';
+import { BENCH_SCOPES, sendLoad, startReplayingSubgraphs } from './load';
 import { freePort, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -50,7 +50,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Microseconds per signature, as the transport computes one per subgraph request. */
 function signatureCost(): number {
   const secret = process.env.IDENTITY_SIGNING_SECRET!;
-  const principal = { kind: 'user' as const, id: 'usr_001', scopes: ['users:read', 'orders:read'] };
+  const principal = { kind: 'user' as const, id: 'usr_001', scopes: BENCH_SCOPES };
   const n = 100_000;
   const began = performance.now();
   for (let i = 0; i < n; i++) signIdentity(secret, principal, `req-${i}`, Date.now());
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   ];
   try {
     for (const c of contenders) await start(c, env);
-    process.stdout.write(`query: 100 orders with users and products, as usr_001 with users:read orders:read; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
+    process.stdout.write(`query: 100 orders with users and products, as usr_001 with ${BENCH_SCOPES.join(' ')}; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
     for (const c of contenders) await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY, headers); // warm-up, discarded
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of contenders) {

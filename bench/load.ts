@@ -7,8 +7,8 @@ import { repoRoot, spawnService, type WatchedProcess } from '../tests/support/pr
 // Shared by every process the benchmark spawns (they inherit the environment), as npm start does.
 process.env.IDENTITY_SIGNING_SECRET ??= randomBytes(32).toString('hex');
 
-/** What the benchmarks' token may do: list users and read orders, as the cross-subgraph query needs. */
-export const BENCH_SCOPES = ['users:read', 'orders:read'];
+/** What the benchmarks' token may do: list users and read everyone's orders, as the cross-subgraph query needs. */
+export const BENCH_SCOPES = ['users:read', 'orders:read', 'orders:read:any'];
 
 export interface LoadResult {
   rps: number;

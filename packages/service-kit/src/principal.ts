@@ -43,7 +43,7 @@ export class IdentityRefused extends Error {}
  * The HMAC-SHA256 the gateway puts beside the principal headers, over everything a subgraph trusts
  * (kind, id, scopes), the request id (a captured signature cannot be replayed under another id's logs)
  * and the signing time (nor later than IDENTITY_MAX_AGE_MS). Hand-written because it is three lines of
- * node:crypto; a JWT library would add a token format for nothing. Costs about 2 microseconds a request.
+ * node:crypto; a JWT library would add a token format for nothing. Costs microseconds a request.
  */
 export function signIdentity(secret: string, principal: Pick<Principal, 'kind' | 'id' | 'scopes'>, requestId: string, at: number): string {
   return `t=${at},v1=${identityMac(secret, principal.kind, principal.id, principal.scopes.join(' '), requestId, at)}`;
