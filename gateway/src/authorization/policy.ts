@@ -1,5 +1,4 @@
-import { Kind, valueFromASTUntyped, type ConstDirectiveNode, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
-import { isInterfaceType, isObjectType } from 'graphql';
+import { isInterfaceType, isObjectType, Kind, valueFromASTUntyped, type ConstDirectiveNode, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
 import type { Principal } from '@switchyard/service-kit';
 import type { ActiveSupergraph } from '../execution/supergraph';
 

@@ -64,8 +64,9 @@ export function prune(document: DocumentNode, schema: GraphQLSchema, policy: Pol
         if (!parent || !field || node.name.value.startsWith('__')) return undefined;
         const coordinate = `${parent.name}.${field.name}`;
         const returned = getNamedType(field.type).name;
-        if (satisfies(grant, policy.fields.get(coordinate)) && !deniedType(returned)) return undefined;
-        denials.push({ node, coordinate: satisfies(grant, policy.fields.get(coordinate)) ? returned : coordinate });
+        const fieldAllowed = satisfies(grant, policy.fields.get(coordinate));
+        if (fieldAllowed && !deniedType(returned)) return undefined;
+        denials.push({ node, coordinate: fieldAllowed ? returned : coordinate });
         return null;
       },
       InlineFragment(node) {
