@@ -47,8 +47,8 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
   c.url = `http://127.0.0.1:${port}`;
 }
 
-async function load(c: Contender): Promise<Result> {
-  const { rps, p50, p99 } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY);
+async function load(c: Contender, headers: Record<string, string>): Promise<Result> {
+  const { rps, p50, p99 } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY, headers);
   return { rps, p50, p99 };
 }
 
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     await redis.waitFor(/Ready to accept connections/, 10_000);
     redisUrl = `redis://127.0.0.1:${port}`;
   }
-  const { env, process: subgraphs } = await startReplayingSubgraphs();
+  const { env, headers, process: subgraphs, issuer } = await startReplayingSubgraphs();
   const classes = { anonymous: HIGH, user: HIGH };
   const contenders: Contender[] = [
     { name: 'admission off', config: { demand_control: { enabled: false }, rate_limit: { enabled: false } }, results: [] },
@@ -74,8 +74,8 @@ async function main(): Promise<void> {
   try {
     for (const c of contenders) await start(c, env);
     process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
-    for (const c of contenders) await load(c); // warm-up, discarded
-    for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c));
+    for (const c of contenders) await load(c, headers); // warm-up, discarded
+    for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c, headers));
     const rows = contenders.map((c) => ({ name: c.name, rps: median(c.results.map((r) => r.rps)), p50: median(c.results.map((r) => r.p50)), p99: median(c.results.map((r) => r.p99)) }));
     const off = rows[0]!;
     process.stdout.write(`\n${'admission'.padEnd(22)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs off'.padStart(8)}\n`);
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of contenders) c.process?.signal('SIGTERM');
     subgraphs.signal('SIGTERM');
+    await issuer.close();
     redis?.signal('SIGKILL');
   }
 }

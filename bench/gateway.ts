@@ -57,11 +57,11 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
   c.url = `http://127.0.0.1:${port}`;
 }
 
-async function load(c: Contender): Promise<Result> {
+async function load(c: Contender, headers: Record<string, string>): Promise<Result> {
   // Every contender is a node process of its own (tsx is loaded with --import, not as a parent process).
   const pid = c.process!.child.pid!;
   const before = procStat(pid);
-  const { rps, p50, p99, requests } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY);
+  const { rps, p50, p99, requests } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY, headers);
   const after = procStat(pid);
   return { rps, p50, p99, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / requests, rssMb: after.rssMb };
 }
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   process.stdout.write('building the switchyard command (npm run build)...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const baseline = prepareBaseline(root, BASELINE);
-  const { env, process: subgraphs } = await startReplayingSubgraphs();
+  const { env, headers, process: subgraphs, issuer } = await startReplayingSubgraphs();
   const contenders: Contender[] = [
     { name: 'switchyard (compiled CLI)', launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e), results: [] },
     {
@@ -86,8 +86,8 @@ async function main(): Promise<void> {
   try {
     for (const c of contenders) await start(c, env);
     process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
-    for (const c of contenders) await load(c); // warm-up (and the replaying subgraphs learn the query), discarded
-    for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c));
+    for (const c of contenders) await load(c, headers); // warm-up (and the replaying subgraphs learn the query), discarded
+    for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c, headers));
     const rows = contenders.map((c) => ({
       name: c.name,
       rps: median(c.results.map((r) => r.rps)),
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of contenders) c.process?.signal('SIGTERM');
     subgraphs.signal('SIGTERM');
+    await issuer.close();
   }
 }
 

@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { startDevIssuer } from '../scripts/dev-issuer';
 import { repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
+
+// Shared by every process the benchmark spawns (they inherit the environment), as npm start does.
+process.env.IDENTITY_SIGNING_SECRET ??= randomBytes(32).toString('hex');
+
+/** What the benchmarks' token may do: list users and read everyone's orders, as the cross-subgraph query needs. */
+export const BENCH_SCOPES = ['users:read', 'orders:read', 'orders:read:any'];
 
 export interface LoadResult {
   rps: number;
@@ -48,15 +56,29 @@ export async function sendLoad(
 }
 
 /**
- * Starts bench/replay-subgraphs.ts and returns the env that points a gateway at it (the committed
- * supergraph, each subgraph's replaying URL) and the process, to stop when the benchmark ends.
+ * Starts bench/replay-subgraphs.ts and a development token issuer, and returns the env that points a
+ * gateway at them (the committed supergraph, each subgraph's replaying URL, the issuer), the headers
+ * that sign a request in as usr_001 with BENCH_SCOPES, the subgraphs' process and the issuer, to stop.
  */
-export async function startReplayingSubgraphs(): Promise<{ env: Record<string, string>; process: WatchedProcess }> {
+export async function startReplayingSubgraphs(): Promise<{
+  env: Record<string, string>;
+  headers: Record<string, string>;
+  process: WatchedProcess;
+  issuer: { close(): Promise<void> };
+}> {
+  const issuer = await startDevIssuer({ port: 0 });
+  // Valid for the whole run: the benchmark measures verification, not token refresh.
+  const token = await issuer.issue('usr_001', { scopes: BENCH_SCOPES });
   const subgraphs = spawnService('bench/replay-subgraphs.ts', {});
   const urls = JSON.parse(/subgraphs ready (.*)/.exec(await subgraphs.waitFor(/subgraphs ready .*\n/, 60_000))![1]!) as Record<string, string>;
   return {
     process: subgraphs,
+    issuer,
+    headers: { authorization: `Bearer ${token}` },
     env: {
+      JWT_JWKS_URL: issuer.jwksUrl,
+      JWT_ISSUER: issuer.issuer,
+      JWT_AUDIENCE: issuer.audience,
       SUPERGRAPH_PATH: join(repoRoot, 'gateway', 'supergraph.graphql'),
       SUBGRAPH_USERS_URL: urls.users!,
       SUBGRAPH_PRODUCTS_URL: urls.products!,

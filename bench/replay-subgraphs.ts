@@ -2,7 +2,8 @@
  * The subgraphs for bench/gateway.ts, in their own process: the real users, products and orders
  * subgraphs, each behind a replaying front that answers a request body it has seen before from memory.
  * The first request of each shape goes to the real subgraph (so responses are real); after that the
- * subgraphs cost almost nothing, and what the benchmark measures is the gateway alone. The front is
+ * subgraphs cost almost nothing, and what the benchmark measures is the gateway alone. Answers are
+ * keyed by body only, so the benchmark signs every request in as the same user. The front is
  * bare node:http on purpose: it must be cheaper than anything it is used to measure.
  */
 import { createServer } from 'node:http';
@@ -21,7 +22,9 @@ async function replayingFront(target: string): Promise<string> {
       const body = Buffer.concat(chunks).toString('utf8');
       let answer = seen.get(body);
       if (!answer) {
-        const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        // The first request of a shape carries the gateway's signed identity, which the subgraph verifies.
+        const forwarded = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-switchyard-') || name === 'x-request-id'));
+        const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body });
         answer = { status: upstream.statusCode, body: await upstream.body.text() };
         if (answer.status === 200 && !answer.body.includes('"errors"')) seen.set(body, answer);
       }

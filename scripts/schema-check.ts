@@ -3,14 +3,16 @@
  *   1. the subgraphs in supergraph.yaml do not compose,
  *   2. the committed gateway/supergraph.graphql is not what they compose to (run `npm run compose`), or
  *   3. the composed API breaks existing clients compared with the supergraph on the base branch.
- * Options: --config <supergraph.yaml> --supergraph <committed file> --base <git ref> | --base-file <file>.
+ * A breaking change made on purpose is listed with its reason in schema-changes.yaml and reported, not fatal.
+ * Options: --config <supergraph.yaml> --supergraph <committed file> --base <git ref> | --base-file <file>
+ * --accepted <schema-changes.yaml>.
  * The base ref defaults to $SCHEMA_CHECK_BASE, else the merge-base with origin/main or main.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSchemas } from './schema/check';
+import { checkSchemas, readAcceptedChanges } from './schema/check';
 
 const root = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -19,6 +21,7 @@ const { values: args } = parseArgs({
     supergraph: { type: 'string', default: resolve(root, 'gateway/supergraph.graphql') },
     base: { type: 'string' },
     'base-file': { type: 'string' },
+    accepted: { type: 'string', default: resolve(root, 'schema-changes.yaml') },
   },
 });
 
@@ -51,9 +54,10 @@ function baseSupergraph(): { label: string; sdl: string } | undefined {
 
 const base = baseSupergraph();
 if (!base) process.stdout.write('schema check: no base supergraph found, skipping the breaking-change comparison\n');
-const report = checkSchemas({ configPath: args.config!, supergraphPath: args.supergraph!, base });
+const report = checkSchemas({ configPath: args.config!, supergraphPath: args.supergraph!, base, accepted: readAcceptedChanges(args.accepted!) });
+for (const note of report.notes) process.stdout.write(`${note}\n`);
 if (!report.ok) {
   process.stderr.write(`schema check FAILED\n${report.problems.join('\n')}\n`);
   process.exit(1);
 }
-process.stdout.write('schema check passed: subgraphs compose, the committed supergraph is current, no breaking changes\n');
+process.stdout.write('schema check passed: subgraphs compose, the committed supergraph is current, no breaking changes beyond the accepted ones\n');

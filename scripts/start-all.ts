@@ -3,6 +3,7 @@
  * stall the rest: the three subgraphs on embedded PGlite (or PostgreSQL with DATABASE_URL), a development
  * token issuer, and the gateway in front. Services are configured only through their env vars.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,12 +53,14 @@ async function main(): Promise<void> {
   const tracing: Record<string, string> = traceStore
     ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceStore.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' }
     : {};
+  // One secret per run, shared by the gateway (signs forwarded identities) and the subgraphs (verify them).
+  const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
     name,
     command: process.execPath,
     args: ['--import', tsxLoader, '--conditions=source', entry],
     cwd: root,
-    env: { ...env, LOG_LEVEL: logLevel, ...tracing, ...settings },
+    env: { ...env, LOG_LEVEL: logLevel, IDENTITY_SIGNING_SECRET: identitySigningSecret, ...tracing, ...settings },
   });
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
   const withIssuer = !env.JWT_JWKS_URL;

@@ -1,4 +1,4 @@
-import { startPlatform, type Platform } from './support/platform';
+import { STAFF, startPlatform, type Platform } from './support/platform';
 import { backends } from './support/servers';
 
 const LIST = `query($users: Int!) {
@@ -18,7 +18,8 @@ describe.each(backends)('batching on %s', (backend) => {
 
   async function listOrders(users: number): Promise<{ orders: number; statements: number }> {
     const before = statements();
-    const res = await platform.graphql(LIST, { users });
+    // Staff: listing users and everyone's orders needs users:read and orders:read:any.
+    const res = await platform.graphql(LIST, { users }, STAFF);
     expect(res.errors).toBeUndefined();
     const orders = res.data.users.edges.flatMap((u: any) => u.node.orders.edges.map((o: any) => o.node));
     for (const order of orders) for (const item of order.items) expect(item.product.name).toMatch(/\S/);

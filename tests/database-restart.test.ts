@@ -36,9 +36,9 @@ onPostgres('when PostgreSQL drops every connection (a restart or failover)', () 
   }
 
   it('the next request is answered on fresh connections, with no error reaching the client', async () => {
-    expect((await platform.graphql(QUERY)).errors).toBeUndefined();
+    expect((await platform.graphql(QUERY, undefined, 'usr_003')).errors).toBeUndefined();
     expect(await dropConnections()).toBeGreaterThanOrEqual(3);
-    const after = await platform.graphql(QUERY);
+    const after = await platform.graphql(QUERY, undefined, 'usr_003');
     expect(after.errors).toBeUndefined();
     expect(after.data.user.orders.edges).toHaveLength(2);
   });

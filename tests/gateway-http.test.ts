@@ -63,7 +63,11 @@ describe('the gateway at the HTTP edge', () => {
 
   it('ignores a client that claims to be a user through the internal principal header', async () => {
     const res = await post('{"query":"{ me { id } }"}', { 'x-switchyard-principal-kind': 'user', 'x-switchyard-principal-id': 'usr_005', 'x-switchyard-scopes': 'admin' });
-    expect(await res.json()).toEqual({ data: { me: null } });
+    // Anonymous, so `me` (@authenticated) is removed before planning.
+    expect(await res.json()).toEqual({
+      data: { me: null },
+      errors: [{ message: 'Unauthorized field or type', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+    });
   });
 
   it('refuses a simple GET that a browser could send cross-site (CSRF) but serves it with a preflight header', async () => {
@@ -122,6 +126,7 @@ describe('the gateway when a subgraph is down', () => {
           orders: 'http://127.0.0.1:9/graphql',
         },
         'traffic_shaping.all.timeout': 2000,
+        'authentication.router.jwt': { jwks: [{ url: platform.issuer.jwksUrl, issuers: [platform.issuer.issuer], audiences: [platform.issuer.audience] }] },
       }),
     );
   });
@@ -138,9 +143,11 @@ describe('the gateway when a subgraph is down', () => {
   });
 
   it('still answers the parts of a query that other subgraphs serve, with an error for the rest', async () => {
+    // Signed in as the user whose orders are asked for, so only the dead subgraph stands in the way.
+    const token = await platform.issuer.issue('usr_001', { scopes: ['orders:read'] });
     const res = await fetch(gateway.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: '{ user(id: "usr_001") { name orders(first: 1) { edges { node { id } } } } products(first: 1) { edges { node { id } } } }' }),
     });
     const body = await res.json();

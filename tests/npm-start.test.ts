@@ -45,6 +45,12 @@ async function ctrlC(platform: NpmStart): Promise<number | null> {
   return (await platform.npm.exited).code;
 }
 
+/** A token from the running development issuer, as a person gets one from the URL npm start prints. */
+async function devToken(ports: Ports, sub: string, scope: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${ports.issuer}/token?sub=${sub}&scope=${encodeURIComponent(scope)}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 async function graphql(ports: Ports, query: string, token?: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, {
     method: 'POST',
@@ -143,7 +149,7 @@ describe('npm start', () => {
         platformProcesses = descendants(platform.npm.child.pid!);
         for (const entry of serviceEntries) expect(platformProcesses.filter((p) => p.cmdline.includes(entry))).toHaveLength(1);
 
-        expect(await graphql(ports, CROSS_SUBGRAPH_QUERY)).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
+        expect(await graphql(ports, CROSS_SUBGRAPH_QUERY, await devToken(ports, 'usr_002', 'orders:read'))).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
 
         // Every line from a service carries its name, padded so the columns line up.
         const fromServices = (text: string) => text.split('\n').filter((line) => line !== '' && !summary.includes(line));
@@ -196,7 +202,7 @@ describe('npm start', () => {
       expect(restarted.map((p) => p.pid)).not.toContain(orders!.pid);
       expect(restarted).toHaveLength(1);
 
-      expect(await graphql(ports, CROSS_SUBGRAPH_QUERY)).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
+      expect(await graphql(ports, CROSS_SUBGRAPH_QUERY, await devToken(ports, 'usr_002', 'orders:read'))).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
     } finally {
       expect(await ctrlC(platform)).toBe(0);
     }

@@ -154,7 +154,10 @@ describe('query bombs against the platform', () => {
 
   it('after the corpus, the gateway answers normally, and its subgraphs are asked', async () => {
     const requestsBefore = subgraphRequests;
-    const res = await platform.graphql('{ product(id: "prd_0001") { id } users(first: 1) { edges { node { id } } } }');
+    const res = await platform.graphql('{ product(id: "prd_0001") { id } users(first: 1) { edges { node { id } } } }', undefined, {
+      sub: 'usr_001',
+      scopes: ['users:read'],
+    });
     expect(res).toEqual({ status: 200, data: { product: { id: 'prd_0001' }, users: { edges: [{ node: { id: 'usr_001' } }] } } });
     expect(subgraphRequests).toBe(requestsBefore + 2);
   });
@@ -173,6 +176,8 @@ describe('query bombs against the platform', () => {
     it('the README’s example queries', async () => {
       const crossing = await platform.graphql(
         '{ user(id: "usr_002") { name orders(first: 2) { edges { node { id totalCents status items { quantity unitPriceCents product { name stock } } } } pageInfo { hasNextPage endCursor } } } }',
+        undefined,
+        'usr_002',
       );
       expect(crossing.errors).toBeUndefined();
       expect(crossing.data.user.orders.edges).toHaveLength(2);

@@ -66,7 +66,7 @@ describe('npm run schema:check', () => {
     expect(report.problems.join('\n')).toMatch(/is stale.*npm run compose/);
     ws.recompose();
     // Adding a nullable field is not breaking: once composed and committed, the check passes.
-    expect(checkSchemas(ws)).toEqual({ ok: true, problems: [] });
+    expect(checkSchemas(ws)).toEqual({ ok: true, problems: [], notes: [] });
   });
 
   it('fails on a removed field even when the supergraph was recomposed, naming the subgraph that served it', () => {
@@ -80,12 +80,25 @@ describe('npm run schema:check', () => {
 
   it('fails on a changed field type and on a new required argument', () => {
     const ws = workspace();
-    ws.edit('users', (s) => s.replace('  email: String!', '  email: Int!'));
+    ws.edit('users', (s) => s.replace('  email: String @authenticated', '  email: Int @authenticated'));
     ws.edit('products', (s) => s.replace('product(id: ID!): Product', 'product(id: ID!, region: String!): Product'));
     ws.recompose();
     const text = checkSchemas(ws).problems.join('\n');
-    expect(text).toMatch(/\[subgraph users\] User\.email: User\.email changed type from String! to Int!/);
+    expect(text).toMatch(/\[subgraph users\] User\.email: User\.email changed type from String to Int/);
     expect(text).toMatch(/\[subgraph products\] Query\.product: .*required arg region/i);
+  });
+
+  it('a breaking change listed as accepted, with its reason, is reported and does not fail the check', () => {
+    const ws = workspace();
+    ws.edit('users', (s) => s.replace('  name: String!', '  name: String'));
+    ws.recompose();
+    const change = 'User.name changed type from String! to String.';
+    expect(checkSchemas(ws).problems.join('\n')).toContain(change);
+    expect(checkSchemas({ ...ws, accepted: [{ change, reason: 'names become optional' }] })).toEqual({
+      ok: true,
+      problems: [],
+      notes: [`accepted breaking change User.name: ${change} (names become optional)`],
+    });
   });
 
   it('exits non-zero from the command line with the report on stderr', async () => {

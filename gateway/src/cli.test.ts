@@ -79,8 +79,10 @@ describe('switchyard config schema', () => {
       'persisted_queries',
       'server',
       'traffic_shaping',
+      'subgraph_identity',
       'override_subgraph_url',
       'authentication',
+      'authorization',
       'health_check',
       'telemetry',
     ]);

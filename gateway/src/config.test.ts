@@ -52,7 +52,9 @@ const DEFAULTS: GatewayConfig = {
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
   traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
   override_subgraph_url: {},
+  subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
+  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false } },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: {
     apollo: { anonymous_telemetry: false },
@@ -115,6 +117,7 @@ describe('loadGatewayConfig', () => {
       ...DEFAULTS,
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
       traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
+      subgraph_identity: { signing_secret: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',
         products: 'http://localhost:4002/graphql',

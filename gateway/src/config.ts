@@ -4,11 +4,12 @@ import { admissionLimitKeys } from './admission/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './admission/demand-control/config';
 import { persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './admission/persisted-operations/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-limit/config';
+import { authorizationConfigSchema, authorizationEnvBindings } from './authorization/config';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
 import { tracingConfigSchema, tracingEnvBindings } from './telemetry/config';
-import { trafficShapingConfigSchema } from './transport/config';
+import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings, trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
@@ -71,8 +72,10 @@ export const gatewayConfigSchema = z
     persisted_queries: persistedQueriesConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
+    subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
+    authorization: authorizationConfigSchema,
     health_check: healthCheckConfigSchema,
     telemetry: telemetryConfigSchema,
   })
@@ -107,6 +110,8 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...rateLimitEnvBindings,
     ...persistedQueriesEnvBindings,
     ...tracingEnvBindings,
+    ...authorizationEnvBindings,
+    ...subgraphIdentityEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
   };

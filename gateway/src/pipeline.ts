@@ -8,6 +8,7 @@ import { PersistedOperations } from './admission/persisted-operations/persisted-
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import { RateLimiter } from './admission/rate-limit/limiter';
 import { rateLimitPlugin } from './admission/rate-limit/plugin';
+import { directivesAuthorization } from './authorization/stage';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
 import { createExecution, type SubgraphEndpoint } from './execution/gateway';
@@ -37,11 +38,15 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * The request path, in order: HTTP (CORS, body limit, CSRF) -> identity (JWT -> principal) ->
- * admission (operation checks) -> planning and execution (Apollo Gateway) -> subgraph transport.
+ * admission (operation checks) -> authorization (before planning) -> planning and execution (Apollo
+ * Gateway) -> subgraph transport.
  * Built from the inside out, since each stage hands requests to the next.
  */
 export async function buildPipeline(config: GatewayConfig, logger: Logger, serviceMetrics?: ServiceMetrics): Promise<Pipeline> {
   const shaping = config.traffic_shaping;
+  const signingSecret = config.subgraph_identity.signing_secret;
+  // Subgraphs refuse unsigned principals, so a gateway without the secret could only serve anonymous callers.
+  if (!signingSecret) throw new Error('subgraph_identity.signing_secret: required (set env IDENTITY_SIGNING_SECRET, the secret the subgraphs share)');
   const metrics = serviceMetrics && new GatewayMetrics(serviceMetrics.meter);
   const transport = createSubgraphHttpClient(shaping.all, metrics?.recordSubgraphFetch);
   const execution = createExecution(
@@ -51,9 +56,10 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
       hotReload: config.supergraph.hot_reload,
       anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
     },
-    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout),
+    (subgraph, url) =>
+      new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, signingSecret),
     logger,
-    [],
+    config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives)] : [],
     metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {

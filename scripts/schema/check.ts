@@ -1,5 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
+import YAML from 'yaml';
 import { composeSupergraph, findClientBreakingChanges, readSupergraphConfig } from './supergraph';
+
+/** A breaking change made on purpose, written down with why (schema-changes.yaml): reported, not fatal. */
+export interface AcceptedChange {
+  /** Exactly the change's description as the check prints it, e.g. "User.email changed type from String! to String." */
+  change: string;
+  reason: string;
+}
+
+/** Reads the accepted-changes file: `accepted: [{ change, reason }]`; absent means none. */
+export function readAcceptedChanges(path: string): AcceptedChange[] {
+  if (!existsSync(path)) return [];
+  const parsed = YAML.parse(readFileSync(path, 'utf8')) as { accepted?: AcceptedChange[] } | null;
+  const accepted = parsed?.accepted ?? [];
+  for (const [i, entry] of accepted.entries()) {
+    if (typeof entry?.change !== 'string' || typeof entry?.reason !== 'string' || entry.reason.trim() === '') {
+      throw new Error(`${path}: accepted.${i} needs a change and a reason`);
+    }
+  }
+  return accepted;
+}
 
 export interface SchemaCheckInput {
   /** rover-format supergraph.yaml listing the subgraphs. */
@@ -8,29 +29,40 @@ export interface SchemaCheckInput {
   supergraphPath: string;
   /** The supergraph clients use today (from the base branch); omitted when there is none yet. */
   base?: { label: string; sdl: string };
+  /** Breaking changes made on purpose; each is reported as accepted with its reason. */
+  accepted?: AcceptedChange[];
 }
 
 export interface SchemaCheckReport {
   ok: boolean;
   /** Human-readable lines, each naming the subgraph and coordinate at fault where there is one. */
   problems: string[];
+  /** Breaking changes that were accepted, with their reasons, for the report. */
+  notes: string[];
 }
 
 /** The three schema gates CI runs: it composes, the committed supergraph is current, no client breaks. */
 export function checkSchemas(input: SchemaCheckInput): SchemaCheckReport {
   const problems: string[] = [];
+  const notes: string[] = [];
   const outcome = composeSupergraph(readSupergraphConfig(input.configPath));
   if (!outcome.ok) {
     problems.push(`Composition failed (${outcome.errors.length} error${outcome.errors.length > 1 ? 's' : ''}):`);
     problems.push(...outcome.errors.map((e) => `  - ${e}`));
-    return { ok: false, problems };
+    return { ok: false, problems, notes: [] };
   }
   const committed = existsSync(input.supergraphPath) ? readFileSync(input.supergraphPath, 'utf8') : '';
   if (committed !== outcome.supergraphSdl) {
     problems.push(`${input.supergraphPath} is stale: it is not what the subgraph schemas compose to. Run \`npm run compose\` and commit it.`);
   }
   if (input.base) {
-    const breaking = findClientBreakingChanges(input.base.sdl, outcome.supergraphSdl);
+    const all = findClientBreakingChanges(input.base.sdl, outcome.supergraphSdl);
+    const acceptedFor = (description: string) => input.accepted?.find((a) => a.change === description);
+    for (const change of all) {
+      const accepted = acceptedFor(change.description);
+      if (accepted) notes.push(`accepted breaking change ${change.coordinate}: ${change.description} (${accepted.reason})`);
+    }
+    const breaking = all.filter((change) => !acceptedFor(change.description));
     if (breaking.length) {
       problems.push(`${breaking.length} change${breaking.length > 1 ? 's' : ''} would break existing clients (against ${input.base.label}):`);
       for (const change of breaking) {
@@ -39,5 +71,5 @@ export function checkSchemas(input: SchemaCheckInput): SchemaCheckReport {
       }
     }
   }
-  return { ok: problems.length === 0, problems };
+  return { ok: problems.length === 0, problems, notes };
 }

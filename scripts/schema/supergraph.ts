@@ -81,9 +81,13 @@ function locate(services: { name: string; typeDefs: DocumentNode }[], node: ASTN
   return `subgraph ${service.name} (line ${line})`;
 }
 
-/** The schema clients see: the supergraph minus federation machinery and @inaccessible elements. */
+/**
+ * The schema clients see: the supergraph minus federation machinery and @inaccessible elements. Every
+ * linked feature is accepted: which ones a gateway supports (ApolloGateway refuses the SECURITY ones,
+ * @authenticated and @requiresScopes, that Switchyard enforces itself) does not change the API.
+ */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  return Supergraph.build(supergraphSdl, { supportedFeatures: null }).apiSchema().toGraphQLJSSchema();
 }
 
 export interface BreakingChange {

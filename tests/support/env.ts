@@ -10,3 +10,6 @@ for (const name of Object.keys(process.env)) {
   }
 }
 process.env.LOG_LEVEL ??= 'silent';
+// Every service refuses to start without the secret it signs or verifies forwarded identities with;
+// npm start generates one per run, and so does each test file (spawned services inherit it).
+process.env.IDENTITY_SIGNING_SECRET ??= require('node:crypto').randomBytes(32).toString('hex');

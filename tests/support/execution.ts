@@ -65,7 +65,7 @@ export async function startTestGateway(options: {
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
     { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
-    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout),
+    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, process.env.IDENTITY_SIGNING_SECRET!),
     logger,
     options.stages,
   );

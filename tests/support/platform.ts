@@ -7,15 +7,27 @@ import { startDevIssuer, type DevIssuer } from '../../scripts/dev-issuer';
 import { startOrders } from '../../subgraphs/orders/src/main';
 import { startProducts } from '../../subgraphs/products/src/main';
 import { startUsers } from '../../subgraphs/users/src/main';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
 import { requirePostgresUrl, type Backend } from './servers';
+
+/** Who a test request is from: a user id (a customer, with CUSTOMER_SCOPES), or a subject with exact scopes. */
+export type Caller = string | { sub: string; scopes: string[] };
+
+/** What a signed-in customer's token carries in these tests: reading and placing their own orders. */
+export const CUSTOMER_SCOPES = ['orders:read', 'orders:write'];
+
+/** Support staff: lists users with their emails and reads anyone's orders. */
+export const STAFF: Caller = { sub: 'usr_001', scopes: ['users:read', 'orders:read', 'orders:read:any'] };
 
 export interface Platform {
   backend: Backend;
   gateway: RunningGateway;
   issuer: DevIssuer;
   db: { users: Database; products: Database; orders: Database };
-  /** Sends a GraphQL request through the gateway, as usr_xxx when `as` is given. */
-  graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<GraphQLResponse<T>>;
+  /** Sends a GraphQL request through the gateway, anonymous unless `as` is given. */
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
+  /** With `record: true`: what each subgraph was sent, through a recording proxy in front of it. */
+  recorded?: { users: RecordingProxy; products: RecordingProxy; orders: RecordingProxy };
   close(): Promise<void>;
 }
 
@@ -36,7 +48,11 @@ export function gatewayConfig(overrides: Record<string, unknown> = {}) {
  * Starts the real services on free ports, the way npm start wires them: three subgraphs, a token
  * issuer and the gateway. On PostgreSQL each platform gets its own schemas, dropped at close.
  */
-export async function startPlatform(backend: Backend, gatewayOverrides: Record<string, unknown> = {}): Promise<Platform> {
+export async function startPlatform(
+  backend: Backend,
+  gatewayOverrides: Record<string, unknown> = {},
+  options: { record?: boolean } = {},
+): Promise<Platform> {
   const url = backend === 'postgres' ? requirePostgresUrl() : undefined;
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const dbOverrides = (name: string) => (url ? { 'database.url': url, 'database.schema': `${prefix}_${name}` } : {});
@@ -48,9 +64,19 @@ export async function startPlatform(backend: Backend, gatewayOverrides: Record<s
     startDevIssuer({ port: 0 }),
   ]);
   const orders = await startOrders({ ...common, ...dbOverrides('orders'), 'products.internalUrl': products.url });
+  const recorded = options.record
+    ? {
+        users: await startRecordingProxy(users.graphqlUrl),
+        products: await startRecordingProxy(products.graphqlUrl),
+        orders: await startRecordingProxy(orders.graphqlUrl),
+      }
+    : undefined;
+  const urls = recorded
+    ? { users: recorded.users.url, products: recorded.products.url, orders: recorded.orders.url }
+    : { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl };
   const gateway = await startGateway(
     gatewayConfig({
-      override_subgraph_url: { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl },
+      override_subgraph_url: urls,
       'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
       ...gatewayOverrides,
     }),
@@ -61,14 +87,19 @@ export async function startPlatform(backend: Backend, gatewayOverrides: Record<s
     gateway,
     issuer,
     db: { users: users.db, products: products.db, orders: orders.db },
+    recorded,
     async graphql(query, variables, as) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (as) headers.authorization = `Bearer ${await issuer.issue(as)}`;
+      if (as) {
+        const { sub, scopes } = typeof as === 'string' ? { sub: as, scopes: CUSTOMER_SCOPES } : as;
+        headers.authorization = `Bearer ${await issuer.issue(sub, { scopes })}`;
+      }
       const res = await fetch(gateway.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return { status: res.status, ...((await res.json()) as object) };
     },
     async close() {
       await gateway.close();
+      await Promise.all(Object.values(recorded ?? {}).map((proxy) => proxy.close()));
       await orders.close();
       await Promise.all([users.close(), products.close(), issuer.close()]);
       if (url) {

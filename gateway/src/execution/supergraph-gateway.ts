@@ -121,13 +121,17 @@ export class SupergraphGateway implements ServerGateway {
       const outcome = await runPrePlanningStages(this.options.stages, {
         document: requestContext.document,
         operationName: requestContext.operationName,
+        variables: requestContext.request.variables ?? {},
         queryHash: requestContext.queryHash,
         apiSchema: served.apiSchema,
         context,
         supergraph: served.supergraph,
       });
-      if (outcome.kind === 'refused') return { errors: [outcome.error] };
-      return await served.executor(outcome.kind === 'changed' ? forApolloGateway(requestContext, outcome.operation) : requestContext);
+      if (outcome.kind === 'refused') return { errors: outcome.errors };
+      if (outcome.kind === 'unchanged') return await served.executor(requestContext);
+      const result = await served.executor(forApolloGateway(requestContext, outcome.operation));
+      for (const complete of outcome.completions) complete(result);
+      return result;
     } finally {
       served.inFlight -= 1;
       if (served.retired && served.inFlight === 0) void this.stopServed(served);

@@ -4,13 +4,16 @@ import { principalToHeaders } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
 import type { SubgraphHttpClient } from './subgraph-http-client';
 
-/** The headers a subgraph gets: never the client's (cookies, tokens), only the request id and the verified principal. */
-export function subgraphHeaders(context: RequestContext | undefined): Record<string, string> {
+/**
+ * The headers a subgraph gets: never the client's (cookies, tokens), only the request id and the
+ * verified principal, signed with the shared secret so that the subgraph can tell it came from here.
+ */
+export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   // Health checks and the gateway's own requests carry no request context.
   if (!context?.requestId) return headers;
   headers['x-request-id'] = context.requestId;
-  Object.assign(headers, principalToHeaders(context.principal));
+  Object.assign(headers, principalToHeaders(context.principal, { secret: signingSecret, requestId: context.requestId }));
   return headers;
 }
 
@@ -26,6 +29,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly url: string,
     private readonly client: SubgraphHttpClient,
     private readonly timeoutMs: number,
+    private readonly signingSecret: string,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
@@ -35,7 +39,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     const answer = await this.client.post({
       subgraph: this.subgraph,
       url: this.url,
-      headers: subgraphHeaders(context),
+      headers: subgraphHeaders(context, this.signingSecret),
       body: JSON.stringify({ query, variables, operationName, extensions }),
       timeoutMs: this.timeoutMs,
       signal: context?.signal,

@@ -22,6 +22,20 @@ function decodePosition(cursor: string | null | undefined): OrderPosition | null
   return { createdAt, id: key.slice(split + 1) };
 }
 
+/** Lets support staff and back-office clients read anyone's orders; everyone else sees only their own. */
+export const READ_ANY_ORDER_SCOPE = 'orders:read:any';
+
+/** Ownership, which the schema's directives cannot express: whether the caller may see this user's orders. */
+function seesOrdersOf(ctx: Context, userId: string): boolean {
+  return (ctx.principal.kind === 'user' && ctx.principal.id === userId) || ctx.principal.scopes.includes(READ_ANY_ORDER_SCOPE);
+}
+
+/** Another user's order is null, exactly like a missing one, so ids cannot be probed. */
+async function visibleOrder(ctx: Context, id: string): Promise<OrderRow | null> {
+  const row = await ctx.loaders.orderById.load(id);
+  return row && seesOrdersOf(ctx, row.userId) ? row : null;
+}
+
 function requireUser(ctx: Context): string {
   if (ctx.principal.kind !== 'user') throw new GraphQLError('sign in to manage orders', { extensions: { code: 'UNAUTHENTICATED' } });
   return ctx.principal.id;
@@ -94,7 +108,7 @@ export function createOrderResolvers(store: OrderStore, products: ProductsClient
   return {
     DateTime,
     Query: {
-      order: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.orderById.load(args.id),
+      order: (_: unknown, args: { id: string }, ctx: Context) => visibleOrder(ctx, args.id),
     },
     Mutation: {
       placeOrder: async (_: unknown, args: { input: { items: { productId: string; quantity: number }[] } }, ctx: Context, info: GraphQLResolveInfo) => {
@@ -118,7 +132,7 @@ export function createOrderResolvers(store: OrderStore, products: ProductsClient
       },
     },
     Order: {
-      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.orderById.load(ref.id),
+      __resolveReference: (ref: { id: string }, ctx: Context) => visibleOrder(ctx, ref.id),
       user: (order: OrderRow) => ({ __typename: 'User', id: order.userId }),
       items: (order: OrderRow, _: unknown, ctx: Context) => ctx.loaders.itemsByOrderId.load(order.id),
     },
@@ -129,6 +143,9 @@ export function createOrderResolvers(store: OrderStore, products: ProductsClient
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       orders: async (user: { id: string }, args: { first?: number | null; after?: string | null }, ctx: Context) => {
         const first = pageSize(args.first, 10);
+        // Another user's orders are an empty page rather than null: the field is non-null, and null would
+        // erase the whole User (its name included) for a caller who may see that.
+        if (!seesOrdersOf(ctx, user.id)) return toPage([], first, positionKey);
         const rows = await ctx.loaders.ordersByUser.load({ userId: user.id, limit: first + 1, after: decodePosition(args.after) });
         for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
         return toPage(rows, first, positionKey);

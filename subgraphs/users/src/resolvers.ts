@@ -19,6 +19,9 @@ export function createUserResolvers(store: UserStore) {
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.userById.load(ref.id),
+      // Ownership, which the schema's directives cannot express: your own email, or anyone's with users:read.
+      email: (user: { id: string; email: string }, _: unknown, ctx: Context) =>
+        (ctx.principal.kind === 'user' && ctx.principal.id === user.id) || ctx.principal.scopes.includes('users:read') ? user.email : null,
     },
   };
 }

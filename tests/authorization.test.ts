@@ -1,0 +1,400 @@
+import { backends } from './support/servers';
+import { signIdentity } from '@switchyard/service-kit';
+import { startGateway } from '../gateway/src/main';
+import { gatewayConfig, startPlatform, type Caller, type Platform } from './support/platform';
+
+const ANON = undefined;
+/** usr_002 owns ord_s00001 (and others); the customer scopes are orders:read and orders:write. */
+const CUSTOMER = 'usr_002';
+const NO_SCOPES: Caller = { sub: 'usr_002', scopes: [] };
+const SUPPORT: Caller = { sub: 'usr_003', scopes: ['users:read'] };
+
+const denied = (...path: (string | number)[]) => ({ message: 'Unauthorized field or type', path, extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } });
+const PRODUCT = { id: 'prd_0001', name: 'Compact Chair 1' };
+const FIRST_PRODUCT = { edges: [{ node: { id: 'prd_0001' } }] };
+
+interface Case {
+  name: string;
+  as?: Caller;
+  query: string;
+  variables?: Record<string, unknown>;
+  data: unknown;
+  errors?: ReturnType<typeof denied>[];
+  /** Field names no request to that subgraph may contain (the removed ones). */
+  notSent?: Partial<Record<'users' | 'products' | 'orders', string[]>>;
+}
+
+const CASES: Case[] = [
+  { name: 'anonymous `me` is null with an error', as: ANON, query: '{ me { id } }', data: { me: null }, errors: [denied('me')], notSent: { users: ['me'] } },
+  {
+    name: 'anonymous `me` beside `products`: products are still served',
+    query: '{ me { id name } products(first: 1) { edges { node { id } } } }',
+    data: { me: null, products: FIRST_PRODUCT },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'anonymous `User.email` is null, the rest of the user is served',
+    query: '{ user(id: "usr_001") { id name email } }',
+    data: { user: { id: 'usr_001', name: 'Ada Dijkstra', email: null } },
+    errors: [denied('user', 'email')],
+    notSent: { users: ['email'] },
+  },
+  {
+    name: 'aliases: the error paths use the aliases',
+    query: '{ a: me { id } b: user(id: "usr_001") { id mail: email } }',
+    data: { a: null, b: { id: 'usr_001', mail: null } },
+    errors: [denied('a'), denied('b', 'mail')],
+    notSent: { users: ['me', 'email'] },
+  },
+  {
+    name: 'a named fragment keeps its allowed fields',
+    query: '{ user(id: "usr_001") { ...Card } } fragment Card on User { id email name }',
+    data: { user: { id: 'usr_001', email: null, name: 'Ada Dijkstra' } },
+    errors: [denied('user', 'email')],
+    notSent: { users: ['email'] },
+  },
+  {
+    name: 'an inline fragment on the same type',
+    query: '{ user(id: "usr_001") { id ... on User { email } } }',
+    data: { user: { id: 'usr_001', email: null } },
+    errors: [denied('user', 'email')],
+    notSent: { users: ['email'] },
+  },
+  {
+    name: 'an inline fragment without a type condition',
+    query: '{ ... { me { id } } products(first: 1) { edges { node { id } } } }',
+    data: { me: null, products: FIRST_PRODUCT },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'a fragment on Query spreading the protected root field',
+    query: '{ ...Root } fragment Root on Query { me { id } product(id: "prd_0001") { id name } }',
+    data: { me: null, product: PRODUCT },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'a fragment used only under the removed field is dropped with it',
+    query: '{ me { ...Me } product(id: "prd_0001") { id name } } fragment Me on User { id name }',
+    data: { me: null, product: PRODUCT },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'a variable used only by the removed field is dropped with it',
+    query: 'query ($id: ID!) { order(id: $id) { id } product(id: "prd_0001") { id name } }',
+    variables: { id: 'ord_s00001' },
+    data: { order: null, product: PRODUCT },
+    errors: [denied('order')],
+    notSent: { orders: ['order'] },
+  },
+  {
+    name: 'a removed field that @skip leaves out is not reported',
+    query: '{ me @skip(if: true) { id } product(id: "prd_0001") { id name } }',
+    data: { product: PRODUCT },
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'only protected root fields: the selection set left empty still runs and shows nothing extra',
+    query: '{ me { id } order(id: "ord_s00001") { id } }',
+    data: { me: null, order: null },
+    errors: [denied('me'), denied('order')],
+    notSent: { users: ['me'], orders: ['order'] },
+  },
+  {
+    name: '`__typename` beside a removed field is untouched',
+    query: '{ __typename me { id } }',
+    data: { __typename: 'Query', me: null },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: '`__schema` introspection beside a removed field is untouched',
+    query: '{ __schema { queryType { name } } me { id } }',
+    data: { __schema: { queryType: { name: 'Query' } }, me: null },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: '`__type` introspection still describes protected fields',
+    query: '{ __type(name: "User") { fields(includeDeprecated: false) { name } } me { __typename } }',
+    data: { __type: { fields: [{ name: 'id' }, { name: 'orders' }, { name: 'email' }, { name: 'name' }, { name: 'createdAt' }] }, me: null },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+  {
+    name: 'a non-null protected root field nulls the whole data',
+    query: '{ users(first: 1) { edges { node { id } } } product(id: "prd_0001") { id } }',
+    data: null,
+    errors: [denied('users')],
+    notSent: { users: ['users'] },
+  },
+  {
+    name: 'a customer without users:read cannot list users',
+    as: CUSTOMER,
+    query: '{ users(first: 1) { edges { node { id } } } }',
+    data: null,
+    errors: [denied('users')],
+    notSent: { users: ['users'] },
+  },
+  {
+    name: 'users:read lists users with their emails',
+    as: SUPPORT,
+    query: '{ users(first: 2) { edges { node { id email } } } }',
+    data: { users: { edges: [{ node: { id: 'usr_001', email: 'ada.dijkstra.1@example.com' } }, { node: { id: 'usr_002', email: 'grace.allen.2@example.com' } }] } },
+  },
+  {
+    name: 'anonymous `User.orders` is non-null, so its user becomes null',
+    query: '{ user(id: "usr_002") { id orders(first: 1) { edges { node { id } } } } product(id: "prd_0001") { id name } }',
+    data: { user: null, product: PRODUCT },
+    errors: [denied('user', 'orders')],
+    notSent: { orders: ['orders'] },
+  },
+  {
+    name: 'anonymous `order` is null with an error',
+    query: '{ order(id: "ord_s00001") { id } }',
+    data: { order: null },
+    errors: [denied('order')],
+    notSent: { orders: ['order'] },
+  },
+  {
+    name: 'a token without orders:read: `order` returns the protected Order type',
+    as: NO_SCOPES,
+    query: '{ order(id: "ord_s00001") { id } }',
+    data: { order: null },
+    errors: [denied('order')],
+    notSent: { orders: ['order'] },
+  },
+  {
+    name: 'without orders:read, a non-null Order in a list nulls up to the nullable user, one error per item',
+    as: NO_SCOPES,
+    query: '{ user(id: "usr_002") { id orders(first: 2) { edges { cursor node { id } } } } }',
+    data: { user: null },
+    errors: [denied('user', 'orders', 'edges', 0, 'node'), denied('user', 'orders', 'edges', 1, 'node')],
+    notSent: { orders: ['node'] },
+  },
+  {
+    name: 'without orders:read, `me` with order nodes becomes null',
+    as: NO_SCOPES,
+    query: '{ me { id orders(first: 1) { edges { node { id } } } } }',
+    data: { me: null },
+    errors: [denied('me', 'orders', 'edges', 0, 'node')],
+    notSent: { orders: ['node'] },
+  },
+  {
+    name: 'without orders:read, the page info of your orders is still served',
+    as: NO_SCOPES,
+    query: '{ me { id orders(first: 1) { pageInfo { hasNextPage } } } }',
+    data: { me: { id: 'usr_002', orders: { pageInfo: { hasNextPage: true } } } },
+  },
+  {
+    name: 'a customer reads their own order',
+    as: CUSTOMER,
+    query: '{ order(id: "ord_s00001") { id user { id } } }',
+    data: { order: { id: 'ord_s00001', user: { id: 'usr_002' } } },
+  },
+  {
+    name: "a customer cannot read another user's order by id: null, as if missing",
+    as: 'usr_003',
+    query: '{ order(id: "ord_s00001") { id } }',
+    data: { order: null },
+  },
+  {
+    name: "a customer sees another user's orders through user(id) as an empty page",
+    as: 'usr_003',
+    query: '{ user(id: "usr_002") { id orders(first: 5) { edges { node { id } } pageInfo { hasNextPage } } } }',
+    data: { user: { id: 'usr_002', orders: { edges: [], pageInfo: { hasNextPage: false } } } },
+  },
+  {
+    name: "a customer sees their own email, not another user's",
+    as: CUSTOMER,
+    query: '{ me { email } user(id: "usr_001") { email } }',
+    data: { me: { email: 'grace.allen.2@example.com' }, user: { email: null } },
+  },
+  {
+    name: "users:read sees another user's email",
+    as: SUPPORT,
+    query: '{ user(id: "usr_001") { email } }',
+    data: { user: { email: 'ada.dijkstra.1@example.com' } },
+  },
+  {
+    name: 'two aliased users, one error each',
+    query: '{ a: user(id: "usr_001") { email } b: user(id: "usr_002") { email } }',
+    data: { a: { email: null }, b: { email: null } },
+    errors: [denied('a', 'email'), denied('b', 'email')],
+    notSent: { users: ['email'] },
+  },
+  {
+    name: 'nested cross-subgraph path: order items and products under a denied order',
+    as: NO_SCOPES,
+    query: '{ order(id: "ord_s00001") { id items { quantity product { id name } } } product(id: "prd_0001") { id name } }',
+    data: { order: null, product: PRODUCT },
+    errors: [denied('order')],
+    notSent: { orders: ['order', 'items'] },
+  },
+  {
+    name: 'mutation without orders:write: placeOrder is non-null, so data is null',
+    as: NO_SCOPES,
+    query: 'mutation { placeOrder(input: { items: [{ productId: "prd_0002", quantity: 1 }] }) { id } }',
+    data: null,
+    errors: [denied('placeOrder')],
+    notSent: { orders: ['placeOrder'] },
+  },
+  {
+    name: 'anonymous cancelOrder is refused the same way',
+    query: 'mutation { cancelOrder(id: "ord_s00001") { id } }',
+    data: null,
+    errors: [denied('cancelOrder')],
+    notSent: { orders: ['cancelOrder'] },
+  },
+  {
+    name: 'an operation chosen by name among several',
+    query: 'query A { me { id } } query B { product(id: "prd_0001") { id name } me { name } }',
+    data: { product: PRODUCT, me: null },
+    errors: [denied('me')],
+    notSent: { users: ['me'] },
+  },
+];
+
+describe.each(backends)('authorization directives on the running platform (%s)', (backend) => {
+  let platform: Platform;
+  // One platform for the whole file: starting one seeds three databases, slow on a loaded machine.
+  beforeAll(async () => {
+    platform = await startPlatform(backend, {}, { record: true });
+  }, 300_000);
+  afterAll(() => platform?.close());
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const recorded = platform.recorded!;
+    const before = { users: recorded.users.received.length, products: recorded.products.received.length, orders: recorded.orders.received.length };
+    const body = c.name.startsWith('an operation chosen by name')
+      ? await namedOperation(platform, c.query, 'B')
+      : await platform.graphql(c.query, c.variables, c.as);
+    expect({ data: body.data, errors: body.errors }).toEqual({ data: c.data, errors: c.errors });
+    for (const [subgraph, fields] of Object.entries(c.notSent ?? {}) as ['users' | 'products' | 'orders', string[]][]) {
+      const sent = recorded[subgraph].received.slice(before[subgraph]);
+      for (const field of fields) expect(sent.filter((q) => new RegExp(`\\b${field}\\b`).test(q))).toEqual([]);
+    }
+  });
+
+  it('a request without a token gets UNAUTHORIZED_FIELD_OR_TYPE for `me` and still gets `products` (status 200)', async () => {
+    const res = await platform.graphql('{ me { id } products(first: 1) { edges { node { id name } } } }');
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual({ me: null, products: { edges: [{ node: PRODUCT }] } });
+    expect(res.errors).toEqual([denied('me')]);
+  });
+
+  it('a token without orders:write cannot place an order, and no stock moves', async () => {
+    const stock = async () => (await platform.db.products.query<{ stock: number }>("SELECT stock FROM products WHERE id = 'prd_0003'"))[0]!.stock;
+    const orders = async () => Number((await platform.db.orders.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE user_id = 'usr_010'"))[0]!.n);
+    const [stockBefore, ordersBefore] = [await stock(), await orders()];
+    const res = await platform.graphql(
+      'mutation { placeOrder(input: { items: [{ productId: "prd_0003", quantity: 2 }] }) { id } }',
+      undefined,
+      { sub: 'usr_010', scopes: ['orders:read'] },
+    );
+    expect({ data: res.data, errors: res.errors }).toEqual({ data: null, errors: [denied('placeOrder')] });
+    expect(await stock()).toBe(stockBefore);
+    expect(await orders()).toBe(ordersBefore);
+  });
+
+  describe('identity forwarded to subgraphs', () => {
+    const ME = JSON.stringify({ query: '{ me { id email } }' });
+    const principal = { kind: 'user' as const, id: 'usr_001', scopes: ['users:read'] };
+    const identity = { 'x-switchyard-principal-kind': 'user', 'x-switchyard-principal-id': 'usr_001', 'x-switchyard-scopes': 'users:read' };
+    const callUsers = async (headers: Record<string, string>) => {
+      // The recording proxy forwards headers unchanged: this is a request straight to the users subgraph.
+      const res = await fetch(platform.recorded!.users.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: ME });
+      return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
+    };
+    const refused = (message: string) => ({ status: 401, body: { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } });
+
+    it('a forged identity header sent straight to a subgraph is refused with 401, not served as anonymous', async () => {
+      expect(await callUsers(identity)).toEqual(refused('identity headers without a signature'));
+      const forged = signIdentity('not-the-platform-secret-but-long-enough', principal, 'req-forged', Date.now());
+      expect(await callUsers({ ...identity, 'x-request-id': 'req-forged', 'x-switchyard-identity-signature': forged })).toEqual(
+        refused('identity signature does not match'),
+      );
+    });
+
+    it('a signature replayed under another request id or with other scopes is refused', async () => {
+      const signature = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-a', Date.now());
+      expect(await callUsers({ ...identity, 'x-request-id': 'req-b', 'x-switchyard-identity-signature': signature })).toEqual(
+        refused('identity signature does not match'),
+      );
+      const widened = { ...identity, 'x-switchyard-scopes': 'users:read orders:write', 'x-request-id': 'req-a', 'x-switchyard-identity-signature': signature };
+      expect(await callUsers(widened)).toEqual(refused('identity signature does not match'));
+    });
+
+    it('a stale signature (older than 60 s) is refused; a fresh one is served', async () => {
+      const stale = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-old', Date.now() - 61_000);
+      expect(await callUsers({ ...identity, 'x-request-id': 'req-old', 'x-switchyard-identity-signature': stale })).toEqual(refused('stale identity signature'));
+      const fresh = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-new', Date.now());
+      expect(await callUsers({ ...identity, 'x-request-id': 'req-new', 'x-switchyard-identity-signature': fresh })).toEqual({
+        status: 200,
+        body: { data: { me: { id: 'usr_001', email: 'ada.dijkstra.1@example.com' } } },
+      });
+    });
+
+    it('no identity headers at all is anonymous', async () => {
+      expect(await callUsers({})).toEqual({ status: 200, body: { data: { me: null } } });
+    });
+  });
+
+  describe('authorization modes', () => {
+    /** A second gateway on the same subgraphs with other authorization settings; quicker than a second platform. */
+    async function gatewayWith(overrides: Record<string, unknown>) {
+      const { recorded, issuer } = platform;
+      return startGateway(
+        gatewayConfig({
+          override_subgraph_url: { users: recorded!.users.url, products: recorded!.products.url, orders: recorded!.orders.url },
+          'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+          ...overrides,
+        }),
+      );
+    }
+    const post = async (url: string, query: string) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      return { status: res.status, ...((await res.json()) as { data?: unknown; errors?: unknown }) };
+    };
+
+    it('reject_unauthorized refuses the whole operation with every error and no data, and asks no subgraph', async () => {
+      const gateway = await gatewayWith({ 'authorization.directives.reject_unauthorized': true });
+      try {
+        const before = platform.recorded!.products.received.length;
+        const res = await post(gateway.graphqlUrl, '{ me { id } user(id: "usr_001") { id email } products(first: 1) { edges { node { id } } } }');
+        expect(res.status).toBe(400);
+        expect({ data: res.data, errors: res.errors }).toEqual({ data: undefined, errors: [denied('me'), denied('user', 'email')] });
+        expect(platform.recorded!.products.received.slice(before).filter((q) => q.includes('products'))).toEqual([]);
+        const allowed = await post(gateway.graphqlUrl, '{ product(id: "prd_0001") { id name } }');
+        expect({ data: allowed.data, errors: allowed.errors }).toEqual({ data: { product: PRODUCT }, errors: undefined });
+      } finally {
+        await gateway.close();
+      }
+    });
+
+    it('dry_run removes nothing: the subgraphs are asked for everything and their own rules still apply', async () => {
+      const gateway = await gatewayWith({ 'authorization.directives.dry_run': true });
+      try {
+        const before = platform.recorded!.users.received.length;
+        const res = await post(gateway.graphqlUrl, '{ me { id } user(id: "usr_001") { id email } }');
+        // `me` is null without a principal and another user's email is null: the users subgraph decides that.
+        expect({ data: res.data, errors: res.errors }).toEqual({ data: { me: null, user: { id: 'usr_001', email: null } }, errors: undefined });
+        expect(platform.recorded!.users.received.slice(before).some((q) => /\bme\b/.test(q) && /\bemail\b/.test(q))).toBe(true);
+      } finally {
+        await gateway.close();
+      }
+    });
+  });
+});
+
+async function namedOperation(platform: Platform, query: string, operationName: string) {
+  const res = await fetch(platform.gateway.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, operationName }),
+  });
+  return (await res.json()) as { data?: unknown; errors?: unknown };
+}
