@@ -113,6 +113,34 @@ describe('GET /metrics', () => {
     expect(after.value('switchyard_decisions_total', refused) - before.value('switchyard_decisions_total', refused)).toBe(1);
   });
 
+  it('a user without users:read asking for users gets UNAUTHORIZED_FIELD_OR_TYPE, counted once per coordinate and once as an authorization decision', async () => {
+    const before = await gateway();
+    const answer = await platform.graphql('query Staff { users(first: 1) { edges { node { id } } } }', undefined, AS_USER);
+    // users is non-null, so its removal nulls the whole data.
+    expect(answer.data).toBeNull();
+    expect(answer.errors!.map((e) => [e.path, e.extensions!.code])).toEqual([[['users'], 'UNAUTHORIZED_FIELD_OR_TYPE']]);
+    const after = await gateway();
+    const delta = (name: string, labels: Record<string, string>) => after.value(name, labels) - before.value(name, labels);
+    expect(delta('switchyard_authorization_denials_total', { coordinate: 'Query.users', mode: 'enforced' })).toBe(1);
+    expect(delta('switchyard_decisions_total', { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', reason: 'authorization', enforced: 'true' })).toBe(1);
+  });
+
+  it('a refused token is counted once as an authentication decision, and the JWKS fetches and key age are reported', async () => {
+    const before = await gateway();
+    const res = await fetch(platform.gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.token' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(res.status).toBe(401);
+    const after = await gateway();
+    const refused = { stage: 'identity', code: 'UNAUTHENTICATED', reason: 'authentication', enforced: 'true' };
+    expect(after.value('switchyard_decisions_total', refused) - before.value('switchyard_decisions_total', refused)).toBe(1);
+    expect(after.value('switchyard_jwks_fetch_total', { outcome: 'success' })).toBeGreaterThanOrEqual(1);
+    expect(after.value('switchyard_jwks_fetch_total', { outcome: 'failure' })).toBe(0);
+    expect(after.families.has('switchyard_jwks_age')).toBe(true);
+  });
+
   it('a body over the limit, answered 413 on the socket by hand, is counted once and leaves no request active', async () => {
     const tooLarge = { http_route: '/graphql', http_response_status_code: '413' };
     const before = await gateway();

@@ -59,7 +59,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
     (subgraph, url) =>
       new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, signingSecret),
     logger,
-    config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives)] : [],
+    config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives, serviceMetrics?.meter)] : [],
     metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {
@@ -69,7 +69,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
   }
   const persisted = new PersistedOperations(config.persisted_queries, logger);
   const demandControl = new DemandControl(config.demand_control, () => execution.supergraph.active, metrics?.recordCostEstimate);
-  const identity = await createIdentity(config.authentication, Object.keys(config.rate_limit.classes), logger);
+  const identity = await createIdentity(config.authentication, Object.keys(config.rate_limit.classes), logger, serviceMetrics?.meter);
   const rateLimiter = config.rate_limit.enabled ? await RateLimiter.create(config.rate_limit, logger) : undefined;
   if (metrics) {
     metrics.observeSupergraph(() => execution.supergraph.active.hash);

@@ -1,17 +1,13 @@
-import { metrics } from '@opentelemetry/api';
+import { metrics, type Counter, type Meter } from '@opentelemetry/api';
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLError } from 'graphql';
 import type { RequestContext } from '../context';
-import { OperationRefused, type PrePlanningChange, type PrePlanningStage } from '../execution/pre-planning';
+import { OperationRefused, type PrePlanningChange, type PrePlanningInput, type PrePlanningStage } from '../execution/pre-planning';
 import type { ActiveSupergraph } from '../execution/supergraph';
 import { completeResponse, removedPaths, UNAUTHORIZED, unauthorizedError } from './complete';
 import type { AuthorizationConfig } from './config';
 import { grantOf, policyOf } from './policy';
 import { prune, type Pruned } from './prune';
-
-/** Denials per schema coordinate and mode (enforced, dry_run); the observability stage exports it. */
-const denialCounter = metrics.getMeter('switchyard-gateway').createCounter('switchyard.authorization.denials', {
-  description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated or @requiresScopes',
-});
+import { withStageSpan } from '../telemetry/tracing';
 
 /**
  * Pruning results per supergraph version, operation document (Apollo Server hands the same parsed
@@ -41,36 +37,42 @@ function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, conte
  * fields leave the operation (no subgraph is asked for them) and the response gets null at their paths
  * with one UNAUTHORIZED_FIELD_OR_TYPE error each; or, with reject_unauthorized, the operation is refused.
  */
-export function directivesAuthorization(config: AuthorizationConfig['directives']): PrePlanningStage {
+export function directivesAuthorization(config: AuthorizationConfig['directives'], meter: Meter = metrics.getMeter('switchyard-gateway')): PrePlanningStage {
+  /** Denials per schema coordinate and mode (enforced, dry_run), on the gateway's /metrics. */
+  const denials = meter.createCounter('switchyard.authorization.denials', {
+    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated or @requiresScopes',
+  });
   return {
     name: 'authorization',
-    beforePlanning({ document, operationName, variables, context, supergraph }): PrePlanningChange | undefined {
-      const pruned = pruneCached(document, supergraph, context);
-      if (!pruned) return undefined;
-      const operation = getOperationAST(document, operationName);
-      if (!operation) return undefined;
-      const fragments = new Map(
-        document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-      );
-      const coordinates = [...new Set(pruned.denials.map((d) => d.coordinate))];
-      const mode = config.dry_run ? 'dry_run' : 'enforced';
-      audit(context, coordinates, mode);
-      if (config.dry_run) return undefined;
-      if (config.reject_unauthorized) {
-        throw new OperationRefused(dedupe(removedPaths(operation, fragments, pruned.removed, variables)).map(unauthorizedError));
-      }
-      return {
-        document: pruned.document,
-        cacheKey: pruned.cacheKey,
-        completeResult(result) {
-          const { data, paths } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
-          const errors: GraphQLError[] = dedupe(paths).map(unauthorizedError);
-          (result as { data?: unknown }).data = data;
-          if (errors.length) (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
-        },
-      };
-    },
+    beforePlanning: (input) => withStageSpan('authorization', 'directives', () => authorize(input)),
   };
+
+  function authorize({ document, operationName, variables, context, supergraph }: PrePlanningInput): PrePlanningChange | undefined {
+    const pruned = pruneCached(document, supergraph, context);
+    if (!pruned) return undefined;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return undefined;
+    const fragments = new Map(
+      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    );
+    const coordinates = [...new Set(pruned.denials.map((d) => d.coordinate))];
+    const mode = config.dry_run ? 'dry_run' : 'enforced';
+    audit(context, coordinates, mode, denials);
+    if (config.dry_run) return undefined;
+    if (config.reject_unauthorized) {
+      throw new OperationRefused(dedupe(removedPaths(operation, fragments, pruned.removed, variables)).map(unauthorizedError));
+    }
+    return {
+      document: pruned.document,
+      cacheKey: pruned.cacheKey,
+      completeResult(result) {
+        const { data, paths } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
+        const errors: GraphQLError[] = dedupe(paths).map(unauthorizedError);
+        (result as { data?: unknown }).data = data;
+        if (errors.length) (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
+      },
+    };
+  }
 }
 
 function dedupe(paths: (string | number)[][]): (string | number)[][] {
@@ -84,7 +86,7 @@ function dedupe(paths: (string | number)[][]): (string | number)[][] {
 }
 
 /** One log event, one decision and one count per coordinate for every request with a denial. */
-function audit(context: RequestContext, coordinates: string[], mode: 'enforced' | 'dry_run'): void {
+function audit(context: RequestContext, coordinates: string[], mode: 'enforced' | 'dry_run', denials: Counter): void {
   const { principal } = context;
   context.logger.warn(
     {
@@ -104,5 +106,5 @@ function audit(context: RequestContext, coordinates: string[], mode: 'enforced' 
     message: `unauthorized: ${coordinates.join(', ')}`,
     details: { coordinates },
   });
-  for (const coordinate of coordinates) denialCounter.add(1, { coordinate, mode });
+  for (const coordinate of coordinates) denials.add(1, { coordinate, mode });
 }

@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { ANONYMOUS, registerHealthRoutes, type Principal } from '@switchyard/service-kit';
+import { ANONYMOUS, HttpError, registerHealthRoutes, type Principal } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import type { RequestContext } from '../context';
@@ -67,7 +67,11 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
     if (requestEnded) graphql.addHook('onResponse', async (request) => requestEnded(request.ctx));
     graphql.addHook('preHandler', async (request) => {
       request.ctx.principal = await withStageSpan('identity', undefined, async (span) => {
-        const principal = await authenticate(request.headers);
+        const principal = await authenticate(request.headers).catch((err: unknown) => {
+          // A refused credential ends the request here; the decision is what metrics count it by.
+          if (err instanceof HttpError) request.ctx.decisions.push({ stage: 'identity', code: err.code, enforced: true, message: err.message });
+          throw err;
+        });
         // The kind only: ids and scopes belong to the person, not to a trace backend.
         span.setAttribute('switchyard.principal.kind', principal.kind);
         return principal;

@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ANONYMOUS, HttpError, type Logger, type Principal } from '@switchyard/service-kit';
 import { ApiKeyStore, type ApiKeysStatus } from './api-keys';
@@ -25,12 +26,12 @@ const unauthenticated = (message: string, reason: string) =>
  * say so later); a credential that is present but invalid is refused with 401 and its reason, so a
  * client never silently runs as anonymous with a broken token (unless on_error: Continue says so).
  */
-export async function createIdentity(config: AuthenticationConfig, rateLimitClasses: string[], logger: Logger): Promise<Identity> {
+export async function createIdentity(config: AuthenticationConfig, rateLimitClasses: string[], logger: Logger, meter?: Meter): Promise<Identity> {
   const jwt = config.router.jwt;
   const apiKeys = await ApiKeyStore.create(config.api_keys, rateLimitClasses, logger);
   let verifier: AccessTokenVerifier | undefined;
   try {
-    verifier = jwt && (await createAccessTokenVerifier(jwt, logger));
+    verifier = jwt && (await createAccessTokenVerifier(jwt, logger, meter));
   } catch (err) {
     apiKeys.close();
     throw err;

@@ -1,5 +1,5 @@
 import { importJWK, importSPKI, type JWK, type KeyLike } from 'jose';
-import { metrics, type ObservableCallback } from '@opentelemetry/api';
+import { metrics, type Meter, type ObservableCallback } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm } from './config';
 
@@ -44,8 +44,7 @@ const MAX_JWKS_BYTES = 1 << 20;
  * Taken when a cache starts, not at import: the metrics API has no proxy, so instruments made before the
  * process registers its MeterProvider would stay no-ops.
  */
-function jwksInstruments() {
-  const meter = metrics.getMeter('switchyard-gateway');
+function jwksInstruments(meter: Meter = metrics.getMeter('switchyard-gateway')) {
   return {
     fetches: meter.createCounter('switchyard.jwks.fetch', { description: 'JWKS fetches by the gateway, by url and outcome (success, failure).' }),
     age: meter.createObservableGauge('switchyard.jwks.age', {
@@ -78,13 +77,15 @@ export class JwksKeyCache {
   constructor(
     private readonly source: JwksSourceConfig & { url: string },
     private readonly logger: Logger,
+    /** The gateway's meter; the global one (a no-op unless a provider is registered) without it. */
+    private readonly meter?: Meter,
   ) {
     this.url = source.url;
   }
 
   /** Fetches once (a failure is reported, not thrown: the provider may come up later) and starts polling. */
   async start(): Promise<void> {
-    this.instruments = jwksInstruments();
+    this.instruments = jwksInstruments(this.meter);
     this.instruments.age.addCallback(this.observeAge);
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.source.poll_interval);

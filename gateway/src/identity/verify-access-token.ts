@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Logger, Principal } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm, JwtConfig } from './config';
@@ -37,11 +38,11 @@ export interface AccessTokenVerifier {
 }
 
 /** Builds the key sources (fetching each JWKS once; a provider that is down is reported, not fatal). */
-export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger): Promise<AccessTokenVerifier> {
+export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, meter?: Meter): Promise<AccessTokenVerifier> {
   const sources: KeySource[] = await Promise.all(
     jwt.jwks.map(async (config, i): Promise<KeySource> => {
       if (config.keys) return { config, keys: await StaticKeySet.create({ ...config, keys: config.keys }, `authentication.router.jwt.jwks.${i}`) };
-      const cache = new JwksKeyCache({ ...config, url: config.url! }, logger);
+      const cache = new JwksKeyCache({ ...config, url: config.url! }, logger, meter);
       await cache.start();
       return { config, keys: cache };
     }),
