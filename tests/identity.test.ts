@@ -405,6 +405,19 @@ describe('through the gateway on the real subgraphs', () => {
     expect(await (await post(query, { 'x-api-key': ci.key })).json()).toEqual(products);
   });
 
+  it('an API key with products:read reads products and nothing else: no order, no user list, and `me` is no one', async () => {
+    const mixed = await post('{ products(first: 1) { edges { node { id } } } me { id } order(id: "ord_s00001") { id status } }', { 'x-api-key': ci.key });
+    expect(await mixed.json()).toEqual({
+      data: { products: { edges: [{ node: { id: 'prd_0001' } }] }, me: null, order: null },
+      errors: [{ message: 'Unauthorized field or type', path: ['order'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+    });
+    const users = await post('{ users(first: 1) { edges { node { id } } } }', { 'x-api-key': ci.key });
+    expect(await users.json()).toEqual({
+      data: null,
+      errors: [{ message: 'Unauthorized field or type', path: ['users'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+    });
+  });
+
   it("an API key with a rate_limit_class is limited by that class", async () => {
     const query = '{ products(first: 1) { edges { node { id } } } }';
     const statuses: number[] = [];
