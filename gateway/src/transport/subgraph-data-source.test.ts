@@ -64,4 +64,16 @@ describe('the subgraph transport', () => {
     });
     expect(client.calls[0]!.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req-1' });
   });
+
+  it('without a signing secret forwards no principal at all, not an unsigned one', async () => {
+    const client = recordingClient({ data: {} });
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1000, undefined);
+    await source.process({
+      kind: 'incoming operation' as never,
+      request: { query: '{ __typename }' },
+      context: context({ kind: 'user', id: 'usr_001', scopes: ['orders:read'], claims: {} }),
+      incomingRequestContext: {} as never,
+    });
+    expect(client.calls[0]!.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req-1' });
+  });
 });

@@ -7,13 +7,14 @@ import type { SubgraphHttpClient } from './subgraph-http-client';
 /**
  * The headers a subgraph gets: never the client's (cookies, tokens), only the request id and the
  * verified principal, signed with the shared secret so that the subgraph can tell it came from here.
+ * Without a secret no principal is forwarded at all: an unsigned one would be trusted by nobody.
  */
-export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string): Record<string, string> {
+export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string | undefined): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   // Health checks and the gateway's own requests carry no request context.
   if (!context?.requestId) return headers;
   headers['x-request-id'] = context.requestId;
-  Object.assign(headers, principalToHeaders(context.principal, { secret: signingSecret, requestId: context.requestId }));
+  if (signingSecret) Object.assign(headers, principalToHeaders(context.principal, { secret: signingSecret, requestId: context.requestId }));
   return headers;
 }
 
@@ -29,7 +30,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly url: string,
     private readonly client: SubgraphHttpClient,
     private readonly timeoutMs: number,
-    private readonly signingSecret: string,
+    private readonly signingSecret: string | undefined,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
