@@ -15,17 +15,14 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { prepareBaseline } from './baseline';
-import { sendLoad, startReplayingSubgraphs } from './load';
+import { CROSS_SUBGRAPH_QUERY, sendLoad, startReplayingSubgraphs } from './load';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BASELINE = process.env.BENCH_BASELINE ?? '6bec66e';
 const root = resolve(__dirname, '..');
-const QUERY = JSON.stringify({
-  query: `{ users(first: 20) { edges { node { name orders(first: 5) { edges { node { id totalCents user { email }
-    items { quantity unitPriceCents product { name priceCents stock } } } } } } } } }`,
-});
+const QUERY = CROSS_SUBGRAPH_QUERY;
 
 interface Result {
   rps: number;

@@ -1,14 +1,26 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startDevIssuer } from '../scripts/dev-issuer';
-import { repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
+import { freePort, repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 // Shared by every process the benchmark spawns (they inherit the environment), as npm start does.
 process.env.IDENTITY_SIGNING_SECRET ??= randomBytes(32).toString('hex');
 
 /** What the benchmarks' token may do: list users and read everyone's orders, as the cross-subgraph query needs. */
 export const BENCH_SCOPES = ['users:read', 'orders:read', 'orders:read:any'];
+
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+export const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+/** The cross-subgraph query every benchmark sends: 20 users, 5 orders each, their items and products. */
+export const CROSS_SUBGRAPH_QUERY = JSON.stringify({
+  query: `{ users(first: 20) { edges { node { name orders(first: 5) { edges { node { id totalCents user { email }
+    items { quantity unitPriceCents product { name priceCents stock } } } } } } } } }`,
+});
 
 export interface LoadResult {
   rps: number;
@@ -85,4 +97,59 @@ export async function startReplayingSubgraphs(): Promise<{
       SUBGRAPH_ORDERS_URL: urls.orders!,
     },
   };
+}
+
+/** Starts this checkout's gateway (under tsx) with `config` as its file, on the replaying subgraphs' `env`. */
+export async function startBenchGateway(config: Record<string, unknown>, env: Record<string, string>): Promise<{ url: string; process: WatchedProcess }> {
+  const port = await freePort();
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-gateway-')), 'gateway.yaml');
+  writeFileSync(file, JSON.stringify(config));
+  const gateway = spawnService('gateway/src/main.ts', { ...env, CONFIG_FILE: file, PORT: String(port), LOG_LEVEL: 'error', NODE_ENV: 'production' });
+  await gateway.waitFor(/ready at/, 60_000);
+  return { url: `http://127.0.0.1:${port}`, process: gateway };
+}
+
+/** One line of a comparison: a gateway URL and the headers its requests carry. */
+export interface Variant {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Loads every variant with the cross-subgraph query: one warm-up each (discarded), then ROUNDS rounds in
+ * turn, so machine noise hits all alike, and returns each variant's medians.
+ */
+export async function compareVariants(variants: Variant[]): Promise<(LoadResult & { name: string })[]> {
+  process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
+  for (const v of variants) await sendLoad(v.name, v.url, CROSS_SUBGRAPH_QUERY, 1, CONCURRENCY, v.headers);
+  const results = new Map<string, LoadResult[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const v of variants) results.get(v.name)!.push(await sendLoad(v.name, v.url, CROSS_SUBGRAPH_QUERY, SECONDS, CONCURRENCY, v.headers));
+  }
+  return variants.map(({ name }) => {
+    const rs = results.get(name)!;
+    return { name, rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), requests: median(rs.map((r) => r.requests)) };
+  });
+}
+
+/** Prints the medians as a table, each row's throughput against the first row's. */
+export function printComparison(heading: string, rows: (LoadResult & { name: string })[], target: string): void {
+  const first = rows[0]!;
+  process.stdout.write(`\n${heading.padEnd(22)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${`vs ${first.name}`.padStart(16)}\n`);
+  for (const r of rows) {
+    const change = `${(((r.rps - first.rps) / first.rps) * 100).toFixed(1)}%`;
+    process.stdout.write(`${r.name.padEnd(22)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${change.padStart(16)}\n`);
+  }
+  process.stdout.write(`(medians of ${ROUNDS} rounds; target: ${target})\n`);
+}
+
+/** Runs a benchmark's main, printing its error and failing the process if it throws. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().catch((err: Error) => {
+    process.stderr.write(`${err.stack}\n`);
+    process.exit(1);
+  });
 }

@@ -40,7 +40,7 @@ describe('one placeOrder through the gateway is one trace', () => {
   }
 
   it('holds the gateway stages, the orders subgraph, the products reservation and SQL, correctly nested', async () => {
-    const token = await issuer.issue('usr_002');
+    const token = await issuer.issue('usr_002', { scopes: ['orders:read', 'orders:write'] });
     const res = await fetch(`${platform.services.gateway.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -87,6 +87,7 @@ describe('one placeOrder through the gateway is one trace', () => {
     expect(identity?.attributes['switchyard.principal.kind']).toBe('user');
     expect(ancestors(identity!)).toContain(root);
     expect(spans.some((s) => s.service === 'gateway' && s.name === 'admission limits')).toBe(true);
+    expect(spans.some((s) => s.service === 'gateway' && s.name === 'authorization directives' && ancestors(s).includes(root))).toBe(true);
     // Apollo Gateway's plan and fetch spans, once a provider is registered.
     expect(spans.some((s) => s.service === 'gateway' && s.name === 'gateway.plan')).toBe(true);
     const fetchToOrders = spans.find((s) => s.service === 'gateway' && s.kind === 3 && String(s.attributes['url.full'] ?? '').includes(platform.services.orders.url));
