@@ -100,6 +100,17 @@ describe('demand control through the gateway', () => {
     expect(res.body.extensions).toEqual({ cost: { estimated: 121, max: 100, mode: 'measure', result: 'COST_ESTIMATED_TOO_EXPENSIVE' } });
   });
 
+  it('one operation text sent with other variables is estimated for those variables, not served a remembered estimate', async () => {
+    const query = 'query Page($first: Int!) { products(first: $first) { edges { node { id } } } }';
+    const small = await post(enforce, { query, variables: { first: 33 }, extensions: { cost: true } });
+    expect(small.body.extensions.cost.estimated).toBe(67);
+    const large = await post(enforce, { query, variables: { first: 60 } });
+    expect(large.status).toBe(400);
+    expect(large.body.errors[0].extensions).toEqual({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', estimatedCost: 121, maxCost: 100 });
+    const again = await post(enforce, { query, variables: { first: 33 }, extensions: { cost: true } });
+    expect(again.body.extensions.cost.estimated).toBe(67);
+  });
+
   it('without the extensions flag, the response carries no estimate', async () => {
     const res = await post(measure, { query: CROSS_SUBGRAPH });
     expect(res.status).toBe(200);

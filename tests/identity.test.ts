@@ -176,6 +176,31 @@ describe('key rotation and provider outages', () => {
     }
   });
 
+  it('a token verified once is remembered only while its key set lasts and until it expires', async () => {
+    const key = await makeSigningKey('remembered');
+    jwks.keys = [key];
+    const identity = await identityFor(jwks, { clock_skew: '0s' }, { poll_interval: '200ms' });
+    try {
+      const token = await jwks.sign(key, { sub: 'usr_011' });
+      const shortLived = await jwks.sign(key, { sub: 'usr_012' }, { expiresIn: '2s' });
+      const fetched = jwks.fetches;
+      for (let i = 0; i < 50; i++) expect(await identity.authenticate(bearer(token))).toMatchObject({ kind: 'user', id: 'usr_011' });
+      expect(await identity.authenticate(bearer(shortLived))).toMatchObject({ kind: 'user', id: 'usr_012' });
+      // The very same token string, once the key that signed it is gone from the JWKS.
+      jwks.keys = [];
+      await eventually(() => jwks.fetches >= fetched + 2, 'two more polls');
+      expect(await outcome(identity, bearer(token))).toEqual(refused('unknown key'));
+      jwks.keys = [key];
+      const refetched = jwks.fetches;
+      await eventually(() => jwks.fetches >= refetched + 2, 'two more polls');
+      expect(await identity.authenticate(bearer(token))).toMatchObject({ kind: 'user', id: 'usr_011' });
+      await new Promise((r) => setTimeout(r, 2_100));
+      expect(await outcome(identity, bearer(shortLived))).toEqual(refused('expired'));
+    } finally {
+      identity.close();
+    }
+  });
+
   it('while the provider is down the cached keys keep verifying until max_stale, then tokens get 503 and status says so', async () => {
     const key = await makeSigningKey('k');
     jwks.keys = [key];

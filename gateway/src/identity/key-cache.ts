@@ -65,6 +65,7 @@ export class JwksKeyCache {
   private lastSuccess?: number;
   private lastFailure?: { at: number; message: string };
   private lastOnDemand = -Infinity;
+  private fetches = 0;
   private inFlight?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private instruments?: ReturnType<typeof jwksInstruments>;
@@ -113,6 +114,14 @@ export class JwksKeyCache {
     throw new UnknownKeyError();
   }
 
+  /**
+   * Changes whenever the keys may have changed (each successful fetch), and is -1 while no keys are
+   * served: a token verified under one generation is known good only while it lasts.
+   */
+  get generation(): number {
+    return this.serving() ? this.fetches : -1;
+  }
+
   status(): KeySetStatus {
     const serving = this.serving();
     return {
@@ -154,6 +163,7 @@ export class JwksKeyCache {
       const recovered = this.lastFailure !== undefined;
       this.lastSuccess = Date.now();
       this.lastFailure = undefined;
+      this.fetches++;
       this.instruments?.fetches.add(1, { url: this.url, outcome: 'success' });
       if (recovered) this.logger.info({ jwks: this.url, keys: this.status().keys }, 'JWKS fetched again; keys are fresh');
     } catch (err) {
@@ -190,6 +200,9 @@ export class StaticKeySet {
     }
     return new StaticKeySet(keys);
   }
+
+  /** Static keys never change. */
+  readonly generation = 0;
 
   async keyFor(kid: string | undefined, alg: JwsAlgorithm): Promise<KeyLike> {
     const key = pickKey(this.keys, kid, alg);

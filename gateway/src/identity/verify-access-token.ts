@@ -31,6 +31,37 @@ interface KeySource {
   keys: JwksKeyCache | StaticKeySet;
 }
 
+/**
+ * Tokens already verified, so that a client sending the same token on every request pays for one
+ * signature check (ES256 through jose: about 0.5 ms of CPU, a third of this gateway's throughput on the
+ * benchmark) rather than one per request. An entry holds only while its key set's generation is the one
+ * it was verified under (a refresh that may remove its key, or keys past max_stale, end it) and until the
+ * token expires; the oldest entries go first once the cache is full.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { principal: Principal; source: KeySource; generation: number; expiresAt: number }>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get(token: string): Principal | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (entry.generation === entry.source.keys.generation && Date.now() < entry.expiresAt) return entry.principal;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, principal: Principal, source: KeySource, generation: number, expiresAt: number): void {
+    if (generation < 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { principal, source, generation, expiresAt });
+  }
+}
+
+/** At most this long between two signature checks of one token, whatever its exp says. */
+const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+const VERIFIED_TOKENS_MAX = 10_000;
+
 export interface AccessTokenVerifier {
   verify(token: string): Promise<Principal>;
   status(): KeySetStatus[];
@@ -48,10 +79,13 @@ export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, 
     }),
   );
   const clockTolerance = Math.round(jwt.clock_skew / 1000);
+  const verified = new VerifiedTokens(VERIFIED_TOKENS_MAX);
 
   return {
     async verify(token) {
       if (token.length > jwt.max_token_size) throw new TokenRejectedError('too large');
+      const known = verified.get(token);
+      if (known) return known;
       let alg: JwsAlgorithm;
       let issuer: unknown;
       try {
@@ -64,6 +98,7 @@ export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, 
       // The token's issuer says which source's keys sign it; the signature check still decides.
       const source = sources.find((s) => typeof issuer === 'string' && s.config.issuers.includes(issuer)) ?? sources[0]!;
       if (!(source.config.algorithms as string[]).includes(alg)) throw new TokenRejectedError('unsupported algorithm');
+      const generation = source.keys.generation;
       try {
         const { payload } = await jwtVerify(token, (header) => source.keys.keyFor(header.kid, header.alg as JwsAlgorithm), {
           issuer: source.config.issuers,
@@ -72,7 +107,10 @@ export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, 
           clockTolerance,
         });
         if (!payload.sub) throw new TokenRejectedError('no subject');
-        return { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
+        const principal: Principal = { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
+        const expiresAt = Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, payload.exp === undefined ? Infinity : (payload.exp + clockTolerance) * 1000);
+        verified.set(token, principal, source, generation, expiresAt);
+        return principal;
       } catch (err) {
         throw classify(err);
       }
