@@ -6,6 +6,8 @@
  *   - api key: a valid x-api-key, looked up by its SHA-256.
  * One process serves all three, so only the credential differs. Authorization is off so that all three
  * may run the same query (anonymous callers and this key may not list users): it is priced by bench:authz.
+ * The replaying subgraphs answer by body only, so all three get the same answers (those recorded for the
+ * first, anonymous, request: no one's orders), and only the credential differs.
  */
 import { generateApiKey } from '../gateway/src/identity/api-keys';
 import { compareVariants, printComparison, runBenchmark, startBenchGateway, startReplayingSubgraphs } from './load';
