@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
-import { gatewayConfig, startPlatform, type Platform } from './support/platform';
+import { gatewayConfig, send, startPlatform, type Answer, type Platform } from './support/platform';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from './support/processes';
 import { inCI } from './support/servers';
 
@@ -41,17 +41,6 @@ const CLASSES = {
   anonymous: { requests: 2, cost: 1_000, window: '3s' },
   user: { requests: 10, cost: 100, window: '1m' },
 };
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-async function send(url: string, query: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
 
 const PRODUCT = '{ product(id: "prd_0001") { id } }';
 const remaining = (answer: Answer) => Number(answer.headers.get('ratelimit')!.match(/^"requests";r=(\d+)/)![1]);

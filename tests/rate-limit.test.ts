@@ -1,5 +1,5 @@
 import { startGateway, type RunningGateway } from '../gateway/src/main';
-import { gatewayConfig, startPlatform, type Platform } from './support/platform';
+import { gatewayConfig, send, startPlatform, type Answer, type Platform } from './support/platform';
 
 /**
  * Rate limits and cost quotas with the in-memory store: one gateway, its own budgets. Every test uses
@@ -30,17 +30,6 @@ afterAll(async () => {
   await behindProxy?.close();
   await platform?.close();
 });
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-async function send(url: string, query: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
 
 const asUser = async (user: string) => ({ authorization: `Bearer ${await platform.issuer.issue(user)}` });
 const PRODUCT = '{ product(id: "prd_0001") { id } }';

@@ -37,6 +37,19 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
 }
 
+/** What a POST answered: status, headers (the rate-limit tests read them) and the JSON body. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** POSTs `query` to a GraphQL URL with `headers`. */
+export async function send(url: string, query: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
 /** A gateway config for tests: a free port, the test run's log level, then the given dotted overrides. */
 export function gatewayConfig(overrides: Record<string, unknown> = {}) {
   return loadGatewayConfig({
