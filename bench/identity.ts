@@ -9,7 +9,7 @@
  * The replaying subgraphs answer by body only, so all three get the same answers (those recorded for the
  * first, anonymous, request: no one's orders), and only the credential differs.
  */
-import { generateApiKey } from '../gateway/src/identity/api-keys';
+import { generateApiKey } from '../gateway/src/plugins/identity/api-keys';
 import { compareVariants, printComparison, runBenchmark, startBenchGateway, startReplayingSubgraphs } from './load';
 
 runBenchmark(async () => {

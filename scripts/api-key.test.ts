@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { hashApiKey } from '../gateway/src/identity/api-keys';
-import { apiKeyEntries } from '../gateway/src/identity/config';
+import { hashApiKey } from '../gateway/src/plugins/identity/api-keys';
+import { apiKeyEntries } from '../gateway/src/plugins/identity/config';
 
 const repoRoot = join(__dirname, '..');
 const run = (args: string[]) =>

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { generateApiKey } from '../gateway/src/identity/api-keys';
+import { generateApiKey } from '../gateway/src/plugins/identity/api-keys';
 
 const usage = `Usage: npm run -s apikey -- --name <client> [--scope <scope>]... [--rate-limit-class <class>]
 

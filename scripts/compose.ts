@@ -1,7 +1,7 @@
 /** npm run compose: composes the subgraphs listed in supergraph.yaml into gateway/supergraph.graphql. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { composeSupergraph, readSupergraphConfig } from './schema/supergraph';
+import { composeSupergraph, readSupergraphConfig } from '@switchyard/schema-tools';
 
 const root = resolve(__dirname, '..');
 const outcome = composeSupergraph(readSupergraphConfig(resolve(root, 'supergraph.yaml')));

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, validate, type DocumentNode } from 'graphql';
-import { manifestFrom } from '../gateway/src/admission/persisted-operations/manifest';
+import { manifestFrom } from '../gateway/src/plugins/persisted-operations/manifest';
 
 const root = resolve(__dirname, '..');
 const folder = resolve(root, 'operations');

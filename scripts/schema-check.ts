@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSchemas, readAcceptedChanges } from './schema/check';
+import { checkSchemas, readAcceptedChanges } from '@switchyard/schema-tools';
 
 const root = resolve(__dirname, '..');
 const { values: args } = parseArgs({

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { registerDebugTraces } from '../gateway/src/telemetry/debug-traces';
+import { registerDebugTraces } from '../gateway/src/plugins/tracing/debug-traces';
 import { startTraceStore, type TraceStore } from '../scripts/trace-store';
 import { inCI } from './support/servers';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { buildSchema, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
-import { costSchema, estimateCost } from '../gateway/src/admission/demand-control/estimate';
+import { costSchema, estimateCost } from '../gateway/src/plugins/demand-control/estimate';
 import { readSupergraphFile } from '../gateway/src/execution/supergraph';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { gatewayConfig, startPlatform, type Platform } from './support/platform';

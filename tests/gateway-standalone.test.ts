@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { composeSupergraph } from '../scripts/schema/supergraph';
+import { composeSupergraph } from '@switchyard/schema-tools';
 import { freePort, npmRun, spawnService } from './support/processes';
 
 /** A subgraph that has nothing to do with Switchyard's own domain. */

@@ -1,8 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSchemas } from '../scripts/schema/check';
-import { composeSupergraph, readSupergraphConfig } from '../scripts/schema/supergraph';
+import { checkSchemas } from '@switchyard/schema-tools';
+import { composeSupergraph, readSupergraphConfig } from '@switchyard/schema-tools';
 import { npmRun, repoRoot } from './support/processes';
 
 /** A copy of the repo's subgraph schemas and supergraph in a temp dir, to break on purpose. */

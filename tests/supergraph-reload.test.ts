@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@switchyard/service-kit';
 import pino from 'pino';
-import type { RequestContext } from '../gateway/src/context';
+import type { RequestContext } from '../gateway/src/core/context';
 import type { PrePlanningStage } from '../gateway/src/execution/pre-planning';
 import { composeTestSupergraph, eventually, startTestGateway, startTestSubgraph, type TestGateway, type TestSubgraph } from './support/execution';
 

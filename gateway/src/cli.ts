@@ -64,7 +64,7 @@ export function runCli(argv: string[], io: CliIo = processIo): number | null {
     runMain('gateway', async () => {
       // Loaded only to start, so `config schema` and `config validate` need not load Apollo Gateway.
       const { startGateway } = require('./main') as typeof import('./main');
-      const { startGatewayTracing } = require('./telemetry/tracing') as typeof import('./telemetry/tracing');
+      const { startGatewayTracing } = require('./plugins/tracing/tracing') as typeof import('./plugins/tracing/tracing');
       const config = loadGatewayConfig({ file: values.config, supergraph: values.supergraph, env: io.env });
       startGatewayTracing(config.telemetry.exporters.tracing, io.env);
       return startGateway(config);

@@ -1,15 +1,17 @@
 import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
-import { admissionLimitKeys } from './admission/config';
-import { demandControlConfigSchema, demandControlEnvBindings } from './admission/demand-control/config';
-import { persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './admission/persisted-operations/config';
-import { rateLimitConfigSchema, rateLimitEnvBindings } from './admission/rate-limit/config';
-import { authorizationConfigSchema, authorizationEnvBindings } from './authorization/config';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
-import { corsConfigSchema, csrfConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
-import { authenticationConfigSchema, identityEnvBindings } from './identity/config';
-import { tracingConfigSchema, tracingEnvBindings } from './telemetry/config';
-import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings, trafficShapingConfigSchema } from './transport/config';
+import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
+import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
+import { csrfConfigSchema } from './plugins/csrf/config';
+import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
+import { authenticationConfigSchema, identityEnvBindings } from './plugins/identity/config';
+import { admissionLimitKeys } from './plugins/limits/config';
+import { apqConfigSchema, persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './plugins/persisted-operations/config';
+import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings } from './plugins/principal-signing/config';
+import { rateLimitConfigSchema, rateLimitEnvBindings } from './plugins/rate-limit/config';
+import { tracingConfigSchema, tracingEnvBindings } from './plugins/tracing/config';
+import { trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
@@ -56,8 +58,8 @@ const telemetryConfigSchema = z
   .default({});
 
 /**
- * The gateway's file config: Apollo Router's key names where Router has the concept. Each stage owns
- * the schema of its sections (http/, identity/, admission/, execution/, transport/).
+ * The gateway's file config: Apollo Router's key names where Router has the concept. Each plugin owns
+ * the schema of its section (plugins/<concern>/config.ts), as do http/, execution/ and transport/.
  */
 export const gatewayConfigSchema = z
   .object({
@@ -70,6 +72,7 @@ export const gatewayConfigSchema = z
     demand_control: demandControlConfigSchema,
     rate_limit: rateLimitConfigSchema,
     persisted_queries: persistedQueriesConfigSchema,
+    apq: apqConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,

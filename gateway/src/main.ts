@@ -2,21 +2,21 @@ import './instrument';
 import { createHttpServer, createLogger, listen, otlpMetricsConfigured, registerMetricsRoute, runMain, startMetrics, type RunningServer } from '@switchyard/service-kit';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
+import { buildGateway } from './gateway';
 import { registerHttpEdge } from './http/edge';
-import { buildPipeline } from './pipeline';
-import { startGatewayTracing } from './telemetry/tracing';
+import { startGatewayTracing } from './plugins/tracing/tracing';
 
 export interface RunningGateway extends RunningServer {
   readonly graphqlUrl: string;
   readonly subgraphs: SubgraphEndpoint[];
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, options: { now?: () => number } = {}): Promise<RunningGateway> {
   const logger = createLogger('gateway', config.telemetry.exporters.logging.level);
   const prometheus = config.telemetry.exporters.metrics.prometheus;
-  // With neither exporter, nothing is recorded: the stages get no instruments at all.
+  // With neither exporter, nothing is recorded: the plugins get no instruments at all.
   const metrics = prometheus.enabled || otlpMetricsConfigured() ? startMetrics({ serviceName: 'gateway', prometheus: prometheus.enabled }) : undefined;
-  const pipeline = await buildPipeline(config, logger, metrics).catch(async (err) => {
+  const gateway = await buildGateway(config, { logger, metrics, now: options.now }).catch(async (err) => {
     await metrics?.shutdown();
     throw err;
   });
@@ -30,22 +30,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       keepAliveTimeoutMs: config.server.http.keep_alive_timeout,
       metrics,
     });
-    await registerHttpEdge(app, { config, apollo: pipeline.apollo, authenticate: pipeline.authenticate, admitOperation: pipeline.admitOperation, readiness: pipeline.readiness, requestEnded: pipeline.requestEnded });
+    await registerHttpEdge(app, { config, pipeline: gateway.pipeline, readiness: gateway.readiness, now: options.now ?? Date.now });
     if (metrics && prometheus.enabled) registerMetricsRoute(app, metrics, prometheus.path);
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     return {
       url: server.url,
       port: server.port,
       graphqlUrl: `${server.url}${config.supergraph.path}`,
-      subgraphs: pipeline.subgraphs,
+      subgraphs: gateway.execution.subgraphs,
       async close() {
         await server.close();
-        await pipeline.close();
+        await gateway.close();
         await metrics?.shutdown();
       },
     };
   } catch (err) {
-    await pipeline.close();
+    await gateway.close();
     await metrics?.shutdown();
     throw err;
   }

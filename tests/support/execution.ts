@@ -6,13 +6,13 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { ANONYMOUS, createLogger, maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
-import type { RequestContext } from '../../gateway/src/context';
+import type { RequestContext } from '../../gateway/src/core/context';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
 import type { PrePlanningStage } from '../../gateway/src/execution/pre-planning';
 import { trafficShapingConfigSchema } from '../../gateway/src/transport/config';
 import { SubgraphDataSource } from '../../gateway/src/transport/subgraph-data-source';
 import { createSubgraphHttpClient } from '../../gateway/src/transport/subgraph-http-client';
-import { composeSupergraph } from '../../scripts/schema/supergraph';
+import { composeSupergraph } from '@switchyard/schema-tools';
 
 export interface TestSubgraph {
   name: string;

@@ -1,8 +1,7 @@
 import type { Logger } from '@switchyard/service-kit';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import type { RequestContext } from '../context';
+import type { RequestContext } from '../core/context';
 import type { ExecutionConfig } from './config';
-import type { PrePlanningStage } from './pre-planning';
 import type { QueryPlanCacheObserver } from './query-plan-cache';
 import type { SubgraphEndpoint } from './supergraph';
 import { SupergraphGateway } from './supergraph-gateway';
@@ -11,7 +10,7 @@ import { SupergraphManager } from './supergraph-manager';
 export type { SubgraphEndpoint } from './supergraph';
 
 export interface Execution {
-  /** For `new ApolloServer({ gateway })`; Apollo Server loads and stops it. */
+  /** Plans and executes on the supergraph version an operation was validated against. */
   gateway: SupergraphGateway;
   /** The supergraph file: `status()` for readiness, `active` for the version new requests get. */
   supergraph: SupergraphManager;
@@ -20,16 +19,14 @@ export interface Execution {
 }
 
 /**
- * Planning and execution: Apollo Gateway on a supergraph file, with the pre-planning stages in front of
- * the planner. The file is read and checked here, so a missing or broken supergraph stops the gateway
- * at start instead of serving errors; ApolloGateway itself is loaded by Apollo Server's start().
+ * Planning and execution: Apollo Gateway on a supergraph file. The file is read and checked at start,
+ * so a missing or broken supergraph stops the gateway instead of serving errors.
  */
 export function createExecution(
   config: ExecutionConfig,
   /** The transport for one subgraph, at the URL the gateway calls it on. */
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>,
   logger: Logger,
-  stages: readonly PrePlanningStage[] = [],
   planCacheObserver?: QueryPlanCacheObserver,
 ): Execution {
   const supergraph = new SupergraphManager({
@@ -38,7 +35,7 @@ export function createExecution(
     hotReload: config.hotReload,
     logger,
   });
-  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, stages, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
+  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
   return {
     gateway,
     supergraph,

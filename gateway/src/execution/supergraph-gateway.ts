@@ -1,39 +1,31 @@
-import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@switchyard/service-kit';
-import type { RequestContext } from '../context';
+import type { RequestContext, ResolvedOperation } from '../core/context';
 import { ObservedQueryPlanCache, type QueryPlanCacheObserver } from './query-plan-cache';
-import { runPrePlanningStages, type ChangedOperation, type PrePlanningStage } from './pre-planning';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
 
-/*
- * Apollo Server 5 calls gateways through v2 of @apollo/server-gateway-interface, a copy nested under
- * @apollo/server; ApolloGateway 2.14 implements v1 (a bare import of the package from here resolves to
- * that v1 copy too). So the v2 types are taken from the option Apollo Server declares. The two majors
- * differ only in which majors of @apollo/utils.logger, .keyvaluecache and .fetcher type the request
- * context's logger, cache and headers, and those agree structurally, so `forApolloGateway` below passes
- * a v2 context where v1 is expected with no cast: if a future major breaks that, it stops compiling there.
- */
-type ServerGateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
-type ServerLoadResult = Awaited<ReturnType<ServerGateway['load']>>;
-type ServerExecutor = NonNullable<ServerLoadResult['executor']>;
-type ServerRequestContext = Parameters<ServerExecutor>[0];
-type ServerExecutionResult = Awaited<ReturnType<ServerExecutor>>;
-type SchemaListener = Parameters<ServerGateway['onSchemaLoadOrUpdate']>[0];
 type ApolloGatewayExecutor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
 type ApolloGatewayRequestContext = Parameters<ApolloGatewayExecutor>[0];
 
 /** One supergraph version as served: its own ApolloGateway, planner and plan cache. */
-interface ServedSupergraph {
-  supergraph: ActiveSupergraph;
-  gateway: ApolloGateway;
-  executor: ApolloGatewayExecutor;
-  apiSchema: GraphQLSchema;
-  planCache: ObservedQueryPlanCache;
+export interface ServedSupergraph {
+  readonly supergraph: ActiveSupergraph;
+  readonly apiSchema: GraphQLSchema;
+  readonly gateway: ApolloGateway;
+  readonly executor: ApolloGatewayExecutor;
+  readonly planCache: ObservedQueryPlanCache;
   inFlight: number;
   retired: boolean;
+}
+
+/** What is planned: the resolved operation, or the document a plugin changed it into with its plan-cache key. */
+export interface PlannedOperation {
+  operation: ResolvedOperation;
+  document: DocumentNode;
+  source: string;
+  queryHash: string;
 }
 
 export interface SupergraphGatewayOptions {
@@ -41,7 +33,6 @@ export interface SupergraphGatewayOptions {
   /** The transport for one subgraph, at the URL the gateway calls it on. */
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>;
   logger: Logger;
-  stages: readonly PrePlanningStage[];
   anonymousTelemetry: boolean;
   /** Told of every query-plan cache lookup; each supergraph version has its own cache. */
   planCacheObserver?: QueryPlanCacheObserver;
@@ -50,46 +41,37 @@ export interface SupergraphGatewayOptions {
 const UNOBSERVED: QueryPlanCacheObserver = { hit: () => undefined, miss: () => undefined };
 
 /**
- * The gateway Apollo Server runs: planning and execution by ApolloGateway, one instance per supergraph
- * version, with the pre-planning stages in front of the planner.
- *
- * ApolloGateway's own hot reload (`supergraphSdl: ({ update }) => ...`) swaps the planner under requests
- * already in flight: its executor reads the current schema and planner when called, and again after an
- * await inside it, so an operation Apollo Server validated against the old schema could be planned on the
- * new one. Here Apollo Server's per-request `schema` (the API schema it validated the operation against)
- * selects the version that made it, so every request is planned and executed on the schema it started with.
+ * Planning and execution by ApolloGateway, one instance per supergraph version. The core validates an
+ * operation against `current()` and executes it on that same version, so a hot reload never plans an
+ * operation on a schema it was not validated against; a replaced version stops after its last request.
  */
-export class SupergraphGateway implements ServerGateway {
-  private readonly listeners = new Set<SchemaListener>();
-  private readonly servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
+export class SupergraphGateway {
   /** Versions not yet stopped: the current one and retired ones with requests still in flight. */
   private readonly running = new Set<ServedSupergraph>();
-  private current?: ServedSupergraph;
+  private served?: ServedSupergraph;
 
   constructor(private readonly options: SupergraphGatewayOptions) {}
 
+  /** The version new requests get. */
+  current(): ServedSupergraph {
+    if (!this.served) throw new Error('the supergraph is not loaded yet');
+    return this.served;
+  }
+
   /** Plans cached for the supergraph new requests get. */
   planCacheSize(): number {
-    return this.current?.planCache.size ?? 0;
+    return this.served?.planCache.size ?? 0;
   }
 
-  onSchemaLoadOrUpdate(listener: SchemaListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  async load(): Promise<ServerLoadResult> {
+  async start(): Promise<void> {
     await this.options.supergraphs.start(async (next) => {
       const served = await this.serve(next);
       return () => {
-        const previous = this.current;
-        this.current = served;
-        this.servedBySchema.set(served.apiSchema, served);
-        this.notify(served);
+        const previous = this.served;
+        this.served = served;
         if (previous) this.retire(previous);
       };
     });
-    return { executor: this.execute };
   }
 
   async stop(): Promise<void> {
@@ -97,50 +79,48 @@ export class SupergraphGateway implements ServerGateway {
     await Promise.all([...this.running].map((served) => this.stopServed(served)));
   }
 
-  private readonly execute: ServerExecutor = async (requestContext) => {
-    try {
-      return await this.planAndExecute(requestContext);
-    } catch (err) {
-      if (err instanceof GraphQLError) throw err;
-      // Apollo Server would wrap this in a GraphQLError carrying its message, which formatError lets through.
-      this.options.logger.error({
-        requestId: requestContext.context.requestId,
-        error: (err as Error)?.stack ?? String(err),
-      }, 'planning or execution failed');
-      throw new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    }
-  };
-
-  private async planAndExecute(requestContext: ServerRequestContext): Promise<ServerExecutionResult> {
-    const served = this.servedBySchema.get(requestContext.schema);
-    if (!served) throw new Error('the operation was validated against a schema this gateway never served');
-    const { context } = requestContext;
-    if (!isRequestContext(context)) throw new Error('Apollo Server passed a context that is not a RequestContext');
+  /** Plans (or finds the plan of) the operation and executes it; variables are the coerced ones. */
+  async execute(context: RequestContext, planned: PlannedOperation): Promise<ExecutionResult> {
+    const { served } = planned.operation;
     served.inFlight += 1;
     try {
-      const outcome = await runPrePlanningStages(this.options.stages, {
-        document: requestContext.document,
-        operationName: requestContext.operationName,
-        variables: requestContext.request.variables ?? {},
-        queryHash: requestContext.queryHash,
-        apiSchema: served.apiSchema,
-        context,
-        supergraph: served.supergraph,
-      });
-      if (outcome.kind === 'refused') return { errors: outcome.errors };
-      if (outcome.kind === 'unchanged') return await served.executor(requestContext);
-      const result = await served.executor(forApolloGateway(requestContext, outcome.operation));
-      for (const complete of outcome.completions) complete(result);
-      return result;
+      return (await served.executor(this.requestContextFor(context, planned))) as ExecutionResult;
+    } catch (err) {
+      if (err instanceof GraphQLError) return { errors: [err] };
+      this.options.logger.error({ requestId: context.requestId, error: (err as Error)?.stack ?? String(err) }, 'planning or execution failed');
+      return { errors: [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
     } finally {
       served.inFlight -= 1;
       if (served.retired && served.inFlight === 0) void this.stopServed(served);
     }
   }
 
+  /**
+   * What ApolloGateway's executor reads: the request (its variables are forwarded to subgraphs and decide
+   * @skip/@include, so they are the coerced ones, defaults applied), the document and its hash (the plan
+   * cache key), our context for the data sources, and a metrics object it writes into.
+   */
+  private requestContextFor(context: RequestContext, planned: PlannedOperation): ApolloGatewayRequestContext {
+    const { operation } = planned;
+    return {
+      request: { query: planned.source, operationName: operation.operationName, variables: operation.variables as Record<string, unknown> },
+      document: planned.document,
+      source: planned.source,
+      queryHash: planned.queryHash,
+      operationName: operation.operationName ?? null,
+      operation: operation.operation,
+      schema: operation.served.apiSchema,
+      context: context as unknown as Record<string, unknown>,
+      logger: context.logger,
+      metrics: {},
+      cache: undefined as never,
+      overallCachePolicy: undefined as never,
+    } as unknown as ApolloGatewayRequestContext;
+  }
+
   private async serve(supergraph: ActiveSupergraph): Promise<ServedSupergraph> {
     // ApolloGateway's constructor reads this, and unless it is set starts an exporter that probes cloud
-    // metadata endpoints and sends hourly usage metrics to Apollo. Apollo Server does not read it.
+    // metadata endpoints and sends hourly usage metrics to Apollo.
     if (!this.options.anonymousTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
     const { dataSourceFor, logger } = this.options;
     const urlOf = new Map(supergraph.subgraphs.map((s) => [s.name, s.url]));
@@ -163,19 +143,9 @@ export class SupergraphGateway implements ServerGateway {
     } catch (err) {
       throw new Error(`supergraphPath: ApolloGateway refused ${supergraph.path}: ${(err as Error).message}`);
     }
-    const served = { supergraph, gateway, executor: loaded.executor, apiSchema: loaded.schema, planCache, inFlight: 0, retired: false };
+    const served: ServedSupergraph = { supergraph, gateway, executor: loaded.executor, apiSchema: loaded.schema, planCache, inFlight: 0, retired: false };
     this.running.add(served);
     return served;
-  }
-
-  private notify(served: ServedSupergraph): void {
-    for (const listener of this.listeners) {
-      try {
-        listener({ apiSchema: served.apiSchema, coreSupergraphSdl: served.supergraph.sdl });
-      } catch (err) {
-        this.options.logger.error({ error: (err as Error).message }, 'a schema listener failed');
-      }
-    }
   }
 
   /** A replaced version keeps serving the requests that started on it and stops after the last one. */
@@ -185,7 +155,7 @@ export class SupergraphGateway implements ServerGateway {
   }
 
   private async stopServed(served: ServedSupergraph): Promise<void> {
-    this.running.delete(served);
+    if (!this.running.delete(served)) return;
     try {
       // Only disposes what ApolloGateway started (the telemetry exporter); its executor never checks
       // whether it was stopped, so a request validated before a swap that reaches it afterwards still runs.
@@ -194,14 +164,4 @@ export class SupergraphGateway implements ServerGateway {
       this.options.logger.warn({ error: (err as Error).message }, 'stopping a replaced gateway failed');
     }
   }
-}
-
-/** Apollo Server hands gateways the context typed as a record; ours is the RequestContext the HTTP stage made. */
-function isRequestContext(context: Record<string, any>): context is RequestContext {
-  return typeof context.requestId === 'string';
-}
-
-/** The request context ApolloGateway plans and executes with, carrying the changed operation and its plan-cache key. */
-function forApolloGateway(requestContext: ServerRequestContext, changed: ChangedOperation): ApolloGatewayRequestContext {
-  return { ...requestContext, document: changed.document, operation: changed.operation, source: changed.source, queryHash: changed.queryHash };
 }

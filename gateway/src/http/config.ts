@@ -59,7 +59,7 @@ export const graphiqlConfigSchema = z
 
 /** RFC 9110 token, the grammar of header names and methods: a bad one would only fail once a browser calls. */
 const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP token (letters, digits and !#$%&\'*+-.^_`|~)');
-const headerName = token.transform((name) => name.toLowerCase());
+export const headerName = token.transform((name) => name.toLowerCase());
 
 /** Browsers send Origin as scheme://host[:port]; anything else (a path, a trailing slash) would never match. */
 const origin = z.string().refine((text) => {
@@ -98,17 +98,6 @@ export const corsConfigSchema = z
     message: 'cannot be combined with allow_credentials: browsers refuse credentials when any origin is allowed',
     path: ['allow_any_origin'],
   })
-  .default({});
-
-export const csrfConfigSchema = z
-  .object({
-    unsafe_disabled: booleanFromEnv.default(false).describe('Turn off CSRF prevention (not recommended).'),
-    required_headers: z
-      .array(headerName)
-      .default(['x-apollo-operation-name', 'apollo-require-preflight'])
-      .describe('A request without a preflight-forcing content type must carry one of these headers.'),
-  })
-  .strict()
   .default({});
 
 /** limits.http_*: sizes the HTTP stage enforces before anything is parsed. */

@@ -1,49 +1,49 @@
 import cors from '@fastify/cors';
-import type { ApolloServer } from '@apollo/server';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { ANONYMOUS, HttpError, registerHealthRoutes, type Principal } from '@switchyard/service-kit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ANONYMOUS, registerHealthRoutes } from '@switchyard/service-kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
-import type { RequestContext } from '../context';
-import { clientAddress } from '../admission/rate-limit/client';
+import type { RequestContext } from '../core/context';
+import { paramsFromBody, paramsFromQueryString } from '../core/graphql-params';
+import type { GatewayResponse } from '../core/plugin';
+import type { Pipeline } from '../core/pipeline';
+import { clientAddress } from '../plugins/rate-limit/client';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
+import { landingPage, wantsLandingPage } from './landing-page';
 import type { Readiness } from './readiness';
-import { registerDebugTraces } from '../telemetry/debug-traces';
-import { withStageSpan } from '../telemetry/tracing';
+import { registerDebugTraces } from '../plugins/tracing/debug-traces';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The gateway's request context; set by the GraphQL route's first hook. */
+    /** The gateway's request context; made by the GraphQL route's first hook. */
     ctx: RequestContext;
+    /** The answer the pipeline gave, for its onEnd hooks once it is sent. */
+    answered?: GatewayResponse;
   }
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
-  apollo: ApolloServer<RequestContext>;
-  /** The identity stage: credentials to principal; throws an HttpError (401) for a bad credential. */
-  authenticate: (headers: FastifyRequest['headers']) => Promise<Principal>;
-  /** Admission at the HTTP stage, after identity (the persisted-query safelist); throws an HttpError to refuse. */
-  admitOperation: (request: FastifyRequest) => void;
+  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'sandbox' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
+  pipeline: Pipeline;
   readiness: Readiness;
-  /** Called once each GraphQL request's response has been sent, with its context. */
-  requestEnded?: (context: RequestContext) => void;
+  /** Epoch milliseconds; injectable so that tests control time. */
+  now: () => number;
 }
 
 /**
- * The HTTP stage: CORS at the door, the request context created at the GraphQL route's first hook,
- * identity before GraphQL, then Apollo Server (CSRF prevention, GraphQL-over-HTTP). Body and header
- * limits, timeouts and error bodies come from service-kit's server.
+ * The HTTP edge: CORS at the door, then the GraphQL route hands each request to the pipeline. The request
+ * context is made at the route's first hook; the pipeline's HTTP phase (identity, CSRF, request-count
+ * limit) runs there too, before Fastify reads the body. Body and header limits, timeouts and error bodies
+ * come from service-kit's server.
  */
 export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOptions): Promise<void> {
-  const { config, apollo, authenticate } = options;
+  const { config, pipeline, now } = options;
   const routerTimeoutMs = config.traffic_shaping.router.timeout;
   await app.register(cors, () => corsOptionsFor(config.cors));
 
-  const executeGraphQL = fastifyApolloHandler(apollo, { context: async (request) => request.ctx });
   await app.register(async (graphql) => {
     graphql.decorateRequest('ctx', null as unknown as RequestContext);
+    graphql.decorateRequest('answered', undefined);
     graphql.addHook('onRequest', async (request, reply) => {
       // One controller and one timer per request: the deadline, or a client that goes away (its response
       // closed before it finished), stops the request's subgraph fetches.
@@ -53,35 +53,36 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         clearTimeout(deadline);
         if (!reply.raw.writableFinished) cancel.abort(new Error('client disconnected'));
       });
+      const receivedAt = now();
       request.ctx = {
         requestId: request.id,
         logger: request.log,
-        deadline: Date.now() + routerTimeoutMs,
+        receivedAt,
+        deadline: receivedAt + routerTimeoutMs,
         signal: cancel.signal,
-        clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops),
+        http: { method: request.method, headers: request.headers, clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops) },
         principal: ANONYMOUS,
+        responseHeaders: {},
+        responseExtensions: {},
         decisions: [],
       };
+      if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) return;
+      const refused = await pipeline.receive(request.ctx);
+      if (refused) return send(request, reply, refused);
     });
-    const { requestEnded } = options;
-    if (requestEnded) graphql.addHook('onResponse', async (request) => requestEnded(request.ctx));
-    graphql.addHook('preHandler', async (request) => {
-      request.ctx.principal = await withStageSpan('identity', undefined, async (span) => {
-        const principal = await authenticate(request.headers).catch((err: unknown) => {
-          // A refused credential ends the request here; the decision is what metrics count it by.
-          if (err instanceof HttpError) request.ctx.decisions.push({ stage: 'identity', code: err.code, enforced: true, message: err.message });
-          throw err;
-        });
-        // The kind only: ids and scopes belong to the person, not to a trace backend.
-        span.setAttribute('switchyard.principal.kind', principal.kind);
-        return principal;
-      });
-      await withStageSpan('admission', 'persisted_queries', () => options.admitOperation(request));
+    graphql.addHook('onResponse', async (request) => {
+      if (request.answered) pipeline.end(request.ctx, request.answered);
     });
-    graphql.route<{ Reply: string }>({
+    graphql.route({
       method: ['GET', 'POST'],
       url: config.supergraph.path,
-      handler: executeGraphQL,
+      handler: async (request, reply) => {
+        if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) {
+          return reply.type('text/html; charset=utf-8').send(landingPage(config.supergraph.path, config.graphiql.enabled));
+        }
+        const answer = await pipeline.handle(request.ctx, () => (request.method === 'GET' ? paramsFromQueryString(request.raw.url ?? '') : paramsFromBody(request.body)));
+        return send(request, reply, answer);
+      },
     });
   });
 
@@ -89,4 +90,9 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
   if (config.health_check.enabled) registerHealthRoutes(app, options.readiness);
   const debugTraces = config.telemetry.exporters.tracing.debug_traces;
   if (debugTraces.enabled) registerDebugTraces(app, debugTraces.store_url);
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, answer: GatewayResponse): FastifyReply {
+  request.answered = answer;
+  return reply.code(answer.status).headers(answer.headers).send(JSON.stringify(answer.body));
 }

@@ -1,5 +1,5 @@
 import { ANONYMOUS, principalFromHeaders } from '@switchyard/service-kit';
-import type { RequestContext } from '../context';
+import type { RequestContext } from '../core/context';
 import { SubgraphDataSource } from './subgraph-data-source';
 import type { SubgraphCall, SubgraphHttpClient } from './subgraph-http-client';
 

@@ -1,7 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
-import type { GatewayConfig } from '../config';
-import type { RecordSubgraphFetch } from '../telemetry/gateway-metrics';
+import type { RequestContext } from '../core/context';
+import type { SubgraphResponse } from '../core/plugin';
+import type { TrafficShapingConfig } from './config';
+
+/** Told what each fetch came to (the core's onSubgraphResponse hooks). */
+export type SubgraphFetched = (context: RequestContext | undefined, response: SubgraphResponse) => void;
 
 export interface SubgraphCall {
   subgraph: string;
@@ -13,8 +17,10 @@ export interface SubgraphCall {
   timeoutMs: number;
   /** The client's request: when it disconnects or passes its deadline, this call stops too. */
   signal?: AbortSignal;
-  /** A readiness probe: not subgraph traffic, so left out of the fetch metrics. */
+  /** A readiness probe: not subgraph traffic, so nobody is told of it. */
   probe?: boolean;
+  /** The client request this fetch serves, for whoever is told of it. */
+  context?: RequestContext;
 }
 
 export interface SubgraphHttpClient {
@@ -27,10 +33,10 @@ export interface SubgraphHttpClient {
  * Subgraph HTTP on undici's request API: pooled keep-alive connections per subgraph origin, undici's own
  * per-request header and body timeouts (no timer or AbortSignal made per call), and the client's signal.
  */
-export function createSubgraphHttpClient(config: GatewayConfig['traffic_shaping']['all'], recordFetch?: RecordSubgraphFetch): SubgraphHttpClient {
+export function createSubgraphHttpClient(config: TrafficShapingConfig['all'], fetched?: SubgraphFetched): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
   const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined) => {
-    if (recordFetch && !call.probe) recordFetch(call.subgraph, (performance.now() - start) / 1000, status, errorType);
+    if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType });
   };
   return {
     async post(call) {

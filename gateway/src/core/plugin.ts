@@ -1,0 +1,123 @@
+import type { Logger, ReadinessReport } from '@switchyard/service-kit';
+import type { Meter } from '@opentelemetry/api';
+import type { DocumentNode, ExecutionResult, GraphQLError, ParseOptions, ValidationRule } from 'graphql';
+import type { Execution } from '../execution/gateway';
+import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
+
+/**
+ * A refusal: a plugin throws it from a hook to end the request with this status and error. The core
+ * records it as an enforced decision of the plugin's stage, so the plugin makes one call, not three.
+ */
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly options: {
+      headers?: Record<string, string>;
+      /** Further error extensions for the client (the measured value and its maximum, say). */
+      extensions?: Record<string, unknown>;
+      /** Several errors at once (one per unauthorized path); message and code describe them together. */
+      errors?: readonly GraphQLError[];
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** An operation as it goes to the planner: a plugin may hand back another document in its place. */
+export interface PlanningInput {
+  document: DocumentNode;
+  /** The operation as the client sent it, whatever earlier plugins changed. */
+  original: ResolvedOperation;
+}
+
+/** Edits the executed result in place before it is sent: a plugin that removed selections puts back what the client must see. */
+export type CompleteResult = (result: ExecutionResult) => void;
+
+export interface PlanningChange {
+  /** The operation to plan and execute instead; it must still be valid against the API schema. */
+  document: DocumentNode;
+  /** Identifies the change fully: two requests with the same text and the same keys share a query plan. */
+  cacheKey: string;
+  completeResult?: CompleteResult;
+}
+
+/** One subgraph fetch, before it is sent: plugins may add headers; the body is final. */
+export interface SubgraphRequest {
+  readonly subgraph: string;
+  readonly url: string;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+/** What one subgraph fetch came to. */
+export interface SubgraphResponse {
+  readonly subgraph: string;
+  readonly seconds: number;
+  /** The HTTP status, when there was an answer. */
+  readonly status?: number;
+  /** Why it failed (timeout, connection_refused, a status), or undefined. */
+  readonly errorType?: string;
+}
+
+/** The answer about to be sent. Plugins may add headers or extensions in onResponse. */
+export interface GatewayResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: { data?: unknown; errors?: readonly unknown[]; extensions?: Record<string, unknown> };
+}
+
+/** What the gateway gives a plugin when it starts: the execution (supergraph, plan cache) and readiness. */
+export interface GatewayRuntime {
+  execution: Execution;
+  logger: Logger;
+  meter?: Meter;
+}
+
+/**
+ * The contract between the core pipeline and a concern. The core owns the order; each hook is called for
+ * every plugin that has it, in the order plugins are listed:
+ *
+ *   onRequest     headers known, body not yet read as GraphQL   (identity, CSRF, request-count rate limit)
+ *   onParams      query string or body read once               (persisted operations, safelist)
+ *   [core]        one parse, one validation, operation resolved, variables coerced once
+ *   onOperation   the resolved operation                        (operation limits in warn_only)
+ *   beforePlanning in order, each on the previous change       (authorization, demand control, cost charge)
+ *   [core]        planning and execution (Apollo Gateway's planner)
+ *   onSubgraphRequest / onSubgraphResponse, per fetch          (principal signing, fetch metrics)
+ *   onResponse    the answer, before it is sent                 (rate-limit headers, cost extension)
+ *   onEnd         after it is sent, whatever happened            (metrics)
+ *
+ * A hook refuses by throwing a Refusal. Anything else it throws is a bug: logged, and a masked 500.
+ */
+export interface GatewayPlugin {
+  /** Names the plugin in decisions, spans and errors: `rate_limit`, `authorization`. */
+  readonly name: string;
+  /** The stage its decisions belong to. */
+  readonly stage: Stage;
+  /** Parser options the document is parsed with (token limits). */
+  readonly parseOptions?: ParseOptions;
+  /** Validation rules run with graphql-js's own, first. */
+  readonly validationRules?: readonly ValidationRule[];
+  /** Gives a parse failure its own error (a token limit's code); undefined leaves it GRAPHQL_PARSE_FAILED. */
+  explainParseFailure?(error: Error, source: string): GraphQLError | undefined;
+
+  /** Called once when the gateway starts, before it takes requests. */
+  start?(runtime: GatewayRuntime): void | Promise<void>;
+  onRequest?(context: RequestContext): void | Promise<void>;
+  /** May return other params (a persisted query id resolved to its text). */
+  onParams?(context: RequestContext, params: GraphQLParams): GraphQLParams | void | Promise<GraphQLParams | void>;
+  onOperation?(context: RequestContext, operation: ResolvedOperation): void | Promise<void>;
+  beforePlanning?(context: RequestContext, input: PlanningInput): PlanningChange | void | Promise<PlanningChange | void>;
+  onSubgraphRequest?(context: RequestContext | undefined, request: SubgraphRequest): void;
+  onSubgraphResponse?(context: RequestContext | undefined, response: SubgraphResponse): void;
+  onResponse?(context: RequestContext, response: GatewayResponse): void | Promise<void>;
+  onEnd?(context: RequestContext, response: GatewayResponse): void;
+  /** Its part of /readyz's body; reported, not required. */
+  readiness?(): Record<string, unknown>;
+  /** Stops what it started (pollers, connections). Called once, in reverse order of the plugin list. */
+  dispose?(): void | Promise<void>;
+}
+
+export type { ReadinessReport };

@@ -1,0 +1,155 @@
+import type { Logger, ServiceMetrics } from '@switchyard/service-kit';
+import type { GatewayConfig } from './config';
+import type { GatewayPlugin } from './core/plugin';
+import { Pipeline } from './core/pipeline';
+import { createExecution, type Execution } from './execution/gateway';
+import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
+import { useAuthorization } from './plugins/authorization/useAuthorization';
+import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
+import { useDemandControl } from './plugins/demand-control/useDemandControl';
+import { useIdentity } from './plugins/identity/useIdentity';
+import { useLimits } from './plugins/limits/useLimits';
+import { GatewayMetrics } from './plugins/metrics/gateway-metrics';
+import { useMetrics } from './plugins/metrics/useMetrics';
+import { usePersistedOperations } from './plugins/persisted-operations/usePersistedOperations';
+import { usePrincipalSigning } from './plugins/principal-signing/usePrincipalSigning';
+import { useRateLimit } from './plugins/rate-limit/useRateLimit';
+import { useTracing } from './plugins/tracing/useTracing';
+import { SubgraphDataSource } from './transport/subgraph-data-source';
+import { createSubgraphHttpClient, type SubgraphFetched, type SubgraphHttpClient } from './transport/subgraph-http-client';
+
+export interface Gateway {
+  pipeline: Pipeline;
+  execution: Execution;
+  readiness: Readiness;
+  /** Stops everything that was started, last started first. */
+  close(): Promise<void>;
+}
+
+export interface GatewayServices {
+  logger: Logger;
+  /** Metrics are recorded only when an exporter wants them. */
+  metrics?: ServiceMetrics;
+  /** Epoch milliseconds; tests inject their own clock. */
+  now?: () => number;
+  /** How subgraphs are called; HTTP with undici unless a test hands in subgraphs of its own. */
+  transport?: (fetched: SubgraphFetched) => SubgraphHttpClient;
+}
+
+/** Subgraph health is probed in the background at this interval, each probe cut off after the timeout. */
+const PROBE_INTERVAL_MS = 5_000;
+const PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * The gateway's plugins, in the order the core calls them within each hook. Adding a concern is one
+ * folder under plugins/ and one line here.
+ */
+async function plugins(config: GatewayConfig, services: Required<Pick<GatewayServices, 'logger' | 'now'>> & GatewayServices, metrics: GatewayMetrics | undefined, started: GatewayPlugin[]): Promise<void> {
+  const { logger, now } = services;
+  const meter = services.metrics?.meter;
+  const add = async (plugin: GatewayPlugin | Promise<GatewayPlugin> | undefined | false) => {
+    const ready = await plugin;
+    if (ready) started.push(ready);
+  };
+  await add(metrics && useMetrics(metrics, now));
+  await add(useTracing());
+  await add(useCsrfPrevention(config.csrf));
+  await add(useIdentity(config.authentication, { rateLimitClasses: Object.keys(config.rate_limit.classes), logger, meter }));
+  await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
+  await add(usePersistedOperations(config.persisted_queries, config.apq, logger));
+  await add(useLimits(config.limits));
+  await add(useAuthorization(config.authorization, meter));
+  await add(useDemandControl(config.demand_control));
+  await add(usePrincipalSigning(config.subgraph_identity, logger));
+}
+
+/**
+ * Builds the request path: the plugins, Apollo Gateway's planning and execution on the supergraph file,
+ * and the subgraph transport. Whatever was started is stopped again if a later part fails to start.
+ */
+export async function buildGateway(config: GatewayConfig, services: GatewayServices): Promise<Gateway> {
+  const { logger } = services;
+  const now = services.now ?? Date.now;
+  const metrics = services.metrics && new GatewayMetrics(services.metrics.meter);
+  const started: GatewayPlugin[] = [];
+  const disposals: (() => void | Promise<void>)[] = [];
+  const close = async () => {
+    for (const dispose of disposals.reverse()) {
+      try {
+        await dispose();
+      } catch (err) {
+        logger.warn({ err }, 'stopping part of the gateway failed');
+      }
+    }
+  };
+  try {
+    let pipeline: Pipeline | undefined;
+    const fetched: SubgraphFetched = (context, response) => pipeline?.subgraphResponse(context, response);
+    const transport = services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched);
+    disposals.push(() => transport.close());
+    const shaping = config.traffic_shaping;
+    const execution = createExecution(
+      {
+        supergraphPath: config.supergraph.schema_path,
+        subgraphUrls: config.override_subgraph_url,
+        hotReload: config.supergraph.hot_reload,
+        anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
+      },
+      (subgraph, url) =>
+        new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, (context, request) =>
+          pipeline!.subgraphRequest(context, request),
+        ),
+      logger,
+      metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
+    );
+    disposals.push(async () => {
+      for (const plugin of [...started].reverse()) await plugin.dispose?.();
+    });
+    await plugins(config, { ...services, now }, metrics, started);
+    pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection });
+    await execution.gateway.start();
+    disposals.push(() => execution.gateway.stop());
+    for (const [i, name] of config.health_check.required_subgraphs.entries()) {
+      if (!execution.subgraphs.some((s) => s.name === name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
+    }
+    for (const plugin of started) await plugin.start?.({ execution, logger, meter: services.metrics?.meter });
+    // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
+    const subgraphHealth = watchSubgraphHealth(
+      () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url) })),
+      PROBE_INTERVAL_MS,
+    );
+    disposals.push(() => subgraphHealth.stop());
+    const readiness = gatewayReadiness({
+      supergraph: () => ({ loaded: true, ...execution.supergraph.status() }),
+      subgraphs: subgraphHealth,
+      required: config.health_check.required_subgraphs,
+    });
+    return {
+      pipeline,
+      execution,
+      // What plugins report (the identity provider's keys, the rate limiter's store) is reported, not
+      // required: an outage of either hits every replica alike, and their own policies decide what it means.
+      readiness: async () => {
+        const report = await readiness();
+        return { ...report, body: { ...report.body, ...Object.assign({}, ...started.map((p) => p.readiness?.() ?? {})) } };
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** A subgraph is up when it answers the smallest valid GraphQL query. */
+async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: string): Promise<void> {
+  const answer = (await client.post({
+    subgraph,
+    url,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
+    timeoutMs: PROBE_TIMEOUT_MS,
+    probe: true,
+  })) as { data?: { __typename?: string } };
+  if (!answer.data?.__typename) throw new Error(`${subgraph} answered without data`);
+}

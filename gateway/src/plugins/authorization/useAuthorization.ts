@@ -1,0 +1,115 @@
+import { metrics, type Counter, type Meter } from '@opentelemetry/api';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLError } from 'graphql';
+import type { RequestContext } from '../../core/context';
+import { Refusal, type GatewayPlugin, type PlanningChange, type PlanningInput } from '../../core/plugin';
+import type { ActiveSupergraph } from '../../execution/supergraph';
+import { completeResponse, removedPaths, UNAUTHORIZED, unauthorizedError } from './complete';
+import type { AuthorizationConfig } from './config';
+import { grantOf, policyOf } from './policy';
+import { prune, type Pruned } from './prune';
+
+/**
+ * Pruning results per supergraph version, operation document (the core hands the same parsed document
+ * for the same operation text) and grant: the hot path walks an operation once per distinct grant, then
+ * only looks it up. `null` caches "nothing to remove".
+ */
+const results = new WeakMap<ActiveSupergraph, WeakMap<DocumentNode, Map<string, Pruned | null>>>();
+
+function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext): Pruned | undefined {
+  const policy = policyOf(supergraph);
+  if (policy.fields.size === 0 && policy.types.size === 0) return undefined;
+  const grant = grantOf(policy, context.principal);
+  let byDocument = results.get(supergraph);
+  if (!byDocument) results.set(supergraph, (byDocument = new WeakMap()));
+  let byGrant = byDocument.get(document);
+  if (!byGrant) byDocument.set(document, (byGrant = new Map()));
+  let pruned = byGrant.get(grant.key);
+  if (pruned === undefined) {
+    pruned = prune(document, supergraph.schema, policy, grant) ?? null;
+    byGrant.set(grant.key, pruned);
+  }
+  return pruned ?? undefined;
+}
+
+/**
+ * Enforces @authenticated and @requiresScopes before planning, as Apollo Router does: unauthorized
+ * fields leave the operation (no subgraph is asked for them) and the response gets null at their paths
+ * with one UNAUTHORIZED_FIELD_OR_TYPE error each; or, with reject_unauthorized, the operation is refused.
+ * @skip and @include are read with the coerced variables, defaults applied, as execution reads them.
+ */
+export function useAuthorization(config: AuthorizationConfig, meter: Meter = metrics.getMeter('switchyard-gateway')): GatewayPlugin {
+  const directives = config.directives;
+  /** Denials per schema coordinate and mode (enforced, dry_run), on the gateway's /metrics. */
+  const denials = meter.createCounter('switchyard.authorization.denials', {
+    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated or @requiresScopes',
+  });
+  return {
+    name: 'authorization',
+    stage: 'authorization',
+    beforePlanning: (context, input) => (directives.enabled ? authorize(context, input) : undefined),
+  };
+
+  function authorize(context: RequestContext, { document, original }: PlanningInput): PlanningChange | undefined {
+    const supergraph = original.served.supergraph;
+    const pruned = pruneCached(document, supergraph, context);
+    if (!pruned) return undefined;
+    const operation = getOperationAST(document, original.operationName);
+    if (!operation) return undefined;
+    const variables = original.variables;
+    const fragments = new Map(
+      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    );
+    const coordinates = [...new Set(pruned.denials.map((d) => d.coordinate))];
+    const mode = directives.dry_run ? 'dry_run' : 'enforced';
+    audit(context, coordinates, mode, denials);
+    if (directives.dry_run) return undefined;
+    if (directives.reject_unauthorized) {
+      const errors = dedupe(removedPaths(operation, fragments, pruned.removed, variables)).map(unauthorizedError);
+      throw new Refusal(400, UNAUTHORIZED, errors[0]?.message ?? 'Unauthorized field or type', { errors });
+    }
+    return {
+      document: pruned.document,
+      cacheKey: pruned.cacheKey,
+      completeResult(result) {
+        const { data, paths } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
+        const errors: GraphQLError[] = dedupe(paths).map(unauthorizedError);
+        (result as { data?: unknown }).data = data;
+        if (errors.length) (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
+      },
+    };
+  }
+}
+
+function dedupe(paths: (string | number)[][]): (string | number)[][] {
+  const seen = new Set<string>();
+  return paths.filter((p) => {
+    const key = JSON.stringify(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** One log event, one decision and one count per coordinate for every request with a denial. */
+function audit(context: RequestContext, coordinates: string[], mode: 'enforced' | 'dry_run', denials: Counter): void {
+  const { principal } = context;
+  context.logger.warn(
+    {
+      event: 'authorization.denied',
+      requestId: context.requestId,
+      principal: { kind: principal.kind, id: principal.id },
+      scopes: principal.scopes,
+      coordinates,
+      decision: mode === 'enforced' ? 'enforced' : 'dry-run',
+    },
+    mode === 'enforced' ? 'unauthorized selections removed' : 'unauthorized selections would be removed (dry run)',
+  );
+  context.decisions.push({
+    stage: 'authorization',
+    code: UNAUTHORIZED,
+    enforced: mode === 'enforced',
+    message: `unauthorized: ${coordinates.join(', ')}`,
+    details: { coordinates },
+  });
+  for (const coordinate of coordinates) denials.add(1, { coordinate, mode });
+}

@@ -1,0 +1,152 @@
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+import { DURATION_BUCKETS_S } from '@switchyard/service-kit';
+import type { Decision } from '../../core/context';
+import type { QueryPlanCacheObserver } from '../../execution/query-plan-cache';
+
+/**
+ * Distinct operation names labelled before the rest are counted as `other`: names are chosen by
+ * clients, and each one is a set of series in Prometheus.
+ */
+export const OPERATION_NAME_LIMIT = 100;
+/** Longer names are `other` whatever the count: a name is a label, not a payload. */
+const OPERATION_NAME_MAX_LENGTH = 64;
+const OTHER = 'other';
+
+/** Bucket boundaries for estimated costs (demand control's points). */
+const COST_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 50_000, 100_000, 1_000_000];
+
+/** What a subgraph fetch came to: its HTTP status, or why there was none. */
+export type RecordSubgraphFetch = (subgraph: string, seconds: number, status: number | undefined, errorType: string | undefined) => void;
+export type RecordCostEstimate = (estimated: number, result: string) => void;
+
+export type Outcome = 'success' | 'partial' | 'error';
+
+/**
+ * The gateway's own metrics, beside the HTTP server metrics service-kit records. Every attribute
+ * object is made once per distinct label set and then reused, so recording allocates nothing on the
+ * request path once the label sets have been seen.
+ */
+export class GatewayMetrics {
+  private readonly operations;
+  private readonly operationDuration: Histogram;
+  private readonly decisions;
+  private readonly subgraphFetches: Histogram;
+  private readonly costs: Histogram;
+  private readonly operationAttributes = new Map<string, Map<string, Map<Outcome, Attributes>>>();
+  private readonly decisionAttributes = new Map<string, Attributes>();
+  private readonly fetchAttributes = new Map<string, Map<string, Attributes>>();
+  private readonly costAttributes = new Map<string, Attributes>();
+
+  constructor(private readonly meter: Meter) {
+    this.operations = meter.createCounter('switchyard.graphql.operations', {
+      unit: '{operation}',
+      description: 'GraphQL operations, by name (capped), type and outcome.',
+    });
+    this.operationDuration = meter.createHistogram('switchyard.graphql.operation.duration', {
+      unit: 's',
+      description: 'Time from receiving a GraphQL request to sending its response, by name (capped), type and outcome.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    });
+    this.decisions = meter.createCounter('switchyard.decisions', {
+      unit: '{decision}',
+      description: 'What the stages decided about requests (refusals and warnings), by stage, code, reason and whether it was enforced.',
+    });
+    this.subgraphFetches = meter.createHistogram('http.client.request.duration', {
+      unit: 's',
+      description: 'Duration of subgraph fetches, by subgraph and status or error.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    });
+    this.costs = meter.createHistogram('cost.estimated', {
+      unit: '{cost}',
+      description: 'Static estimated cost of operations (demand control), by result.',
+      advice: { explicitBucketBoundaries: COST_BUCKETS },
+    });
+  }
+
+  /** Counts and times one GraphQL request, once its response is sent. */
+  countOperation(name: string, type: string, outcome: Outcome, seconds: number): void {
+    const attributes = this.operationAttributesOf(name, type, outcome);
+    this.operations.add(1, attributes);
+    this.operationDuration.record(seconds, attributes);
+  }
+
+  /** At the end of a request: one count per decision a stage pushed to the context. */
+  countDecisions(decisions: readonly Decision[]): void {
+    for (const decision of decisions) this.decisions.add(1, this.decisionAttributesOf(decision));
+  }
+
+  readonly recordSubgraphFetch: RecordSubgraphFetch = (subgraph, seconds, status, errorType) => {
+    let byResult = this.fetchAttributes.get(subgraph);
+    if (!byResult) this.fetchAttributes.set(subgraph, (byResult = new Map()));
+    const key = errorType ?? String(status);
+    let attributes = byResult.get(key);
+    if (!attributes) {
+      attributes = { 'subgraph.name': subgraph, 'http.request.method': 'POST' };
+      if (status !== undefined) attributes['http.response.status_code'] = status;
+      if (errorType !== undefined) attributes['error.type'] = errorType;
+      byResult.set(key, attributes);
+    }
+    this.subgraphFetches.record(seconds, attributes);
+  };
+
+  readonly recordCostEstimate: RecordCostEstimate = (estimated, result) => {
+    let attributes = this.costAttributes.get(result);
+    if (!attributes) this.costAttributes.set(result, (attributes = { 'cost.result': result }));
+    this.costs.record(estimated, attributes);
+  };
+
+  /** apollo.router.cache.{hit,miss}.time and .size, Apollo Router's names for its query-planner cache. */
+  queryPlanCache(size: () => number): QueryPlanCacheObserver {
+    const attributes: Attributes = { kind: 'query planner', storage: 'memory' };
+    const hits = this.meter.createHistogram('apollo.router.cache.hit.time', { unit: 's', description: 'Query-plan cache lookups that found a plan.', advice: { explicitBucketBoundaries: DURATION_BUCKETS_S } });
+    const misses = this.meter.createHistogram('apollo.router.cache.miss.time', { unit: 's', description: 'Query-plan cache lookups that found none (the operation was planned).', advice: { explicitBucketBoundaries: DURATION_BUCKETS_S } });
+    this.meter
+      .createObservableGauge('apollo.router.cache.size', { unit: '{entry}', description: 'Query plans held by the active supergraph\'s cache.' })
+      .addCallback((result) => result.observe(size(), attributes));
+    return { hit: (seconds) => hits.record(seconds, attributes), miss: (seconds) => misses.record(seconds, attributes) };
+  }
+
+  /** switchyard.supergraph.info{hash} = 1 for the supergraph new requests are served on. */
+  observeSupergraph(hash: () => string): void {
+    this.meter
+      .createObservableGauge('switchyard.supergraph.info', { description: 'The active supergraph: 1, labelled with its SHA-256.' })
+      .addCallback((result) => result.observe(1, { hash: hash() }));
+  }
+
+  private operationAttributesOf(name: string, type: string, outcome: Outcome): Attributes {
+    let byType = this.operationAttributes.get(name);
+    if (!byType) {
+      // `other` itself is always admitted, as the one series beyond the limit.
+      if (name !== OTHER && (name.length > OPERATION_NAME_MAX_LENGTH || this.operationAttributes.size >= OPERATION_NAME_LIMIT)) {
+        return this.operationAttributesOf(OTHER, type, outcome);
+      }
+      this.operationAttributes.set(name, (byType = new Map()));
+    }
+    let byOutcome = byType.get(type);
+    if (!byOutcome) byType.set(type, (byOutcome = new Map()));
+    let attributes = byOutcome.get(outcome);
+    if (!attributes) byOutcome.set(outcome, (attributes = { 'graphql.operation.name': name, 'graphql.operation.type': type, outcome }));
+    return attributes;
+  }
+
+  private decisionAttributesOf(decision: Decision): Attributes {
+    const key = `${decision.stage}|${decision.code}|${decision.enforced}`;
+    let attributes = this.decisionAttributes.get(key);
+    if (!attributes) {
+      attributes = { stage: decision.stage, code: decision.code, reason: reasonOf(decision), enforced: decision.enforced };
+      this.decisionAttributes.set(key, attributes);
+    }
+    return attributes;
+  }
+}
+
+/** The refusal reasons the dashboard groups by; codes come from our own stages, so they are few. */
+function reasonOf({ stage, code }: Decision): string {
+  if (stage === 'identity') return 'authentication';
+  if (stage === 'authorization') return 'authorization';
+  if (code.startsWith('COST_')) return 'cost';
+  if (code.startsWith('RATE_LIMIT')) return 'rate';
+  if (code.startsWith('PERSISTED_QUERY')) return 'persisted_query';
+  if (stage === 'admission') return 'limit';
+  return 'other';
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+import { outcomeFrom, type ChargeUnits, type ClassLimits, type GcraOutcome } from './gcra';
+import type { RateLimitStore } from './store';
+
+/**
+ * gcra.ts's step in Lua, so that every replica charges one shared state in one round trip, atomically
+ * (Redis runs a script without interleaving). The clock is Redis's, so replicas' clock skew does not
+ * matter. TATs are kept to the microsecond; the reply is their offsets from now and each budget's
+ * retry-after, as decimal strings (Redis would truncate Lua numbers to integers).
+ */
+const GCRA_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local state = redis.call('HMGET', KEYS[1], 'r', 'c')
+local function step(stored, limit, window, units)
+  local tat = math.max(tonumber(stored) or 0, now)
+  local new_tat = tat + units * (window / limit)
+  if new_tat - now <= window then return true, tat, new_tat, 0 end
+  return false, tat, new_tat, new_tat - window - now
+end
+local r_fits, r_tat, r_new, r_retry = step(state[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[6]))
+local c_fits, c_tat, c_new, c_retry = step(state[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local allowed = r_fits and c_fits
+if allowed then
+  r_tat, c_tat = r_new, c_new
+  redis.call('HSET', KEYS[1], 'r', string.format('%.3f', r_new), 'c', string.format('%.3f', c_new))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(r_new, c_new) - now) + 1)
+end
+local function ms(x) return string.format('%.3f', x) end
+return { allowed and 1 or 0, ms(r_tat - now), ms(c_tat - now), ms(r_retry), ms(c_retry) }
+`;
+const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Longest a charge may wait for Redis, and for a connection. */
+  timeoutMs: number;
+  keyPrefix: string;
+  /** Connection state changes, for logs and readiness. */
+  onStatus(up: boolean, error?: Error): void;
+}
+
+/** Shared by every gateway replica. Throws when Redis does not answer; the limiter applies the policy. */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly kind = 'redis';
+  private readonly client: RedisClientType;
+  private readonly commands: RedisClientType;
+  private up = false;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.client = createClient({
+      url: options.url,
+      // Fail at once while disconnected instead of queueing charges behind a reconnect.
+      disableOfflineQueue: true,
+      socket: { connectTimeout: options.timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
+    }) as RedisClientType;
+    this.commands = this.client.withCommandOptions({ timeout: options.timeoutMs }) as RedisClientType;
+    this.client.on('ready', () => this.setUp(true));
+    this.client.on('error', (err: Error) => this.setUp(false, err));
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  /** Connects, waiting at most the timeout: a Redis that is down at start is the policy's to handle, not a failed start. */
+  async connect(): Promise<void> {
+    const connecting = this.client.connect().catch(() => undefined);
+    await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs).unref())]);
+  }
+
+  async charge(client: string, limits: ClassLimits, units: ChargeUnits): Promise<GcraOutcome> {
+    const options = {
+      keys: [`${this.options.keyPrefix}${limits.name}:${client}`],
+      arguments: [limits.requests.limit, limits.requests.windowMs, limits.cost.limit, limits.cost.windowMs, units.cost, units.requests].map(String),
+    };
+    let reply: unknown;
+    try {
+      reply = await this.commands.evalSha(GCRA_SHA, options);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      // First use on this Redis (or after a restart): EVAL sends the script once and caches it.
+      reply = await this.commands.eval(GCRA_SCRIPT, options);
+    }
+    const [allowed, requestsTat, costTat, requestsRetry, costRetry] = reply as [number, string, string, string, string];
+    return outcomeFrom(allowed === 1, { requests: Number(requestsTat), cost: Number(costTat) }, 0, limits, {
+      requests: Number(requestsRetry),
+      cost: Number(costRetry),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private setUp(up: boolean, error?: Error): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.options.onStatus(up, error);
+  }
+}
