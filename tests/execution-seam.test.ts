@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
-import { buildASTSchema, GraphQLError, parse, print, visit, type DirectiveNode } from 'graphql';
-import type { PrePlanningStage } from '../gateway/src/execution/pre-planning';
+import { buildASTSchema, parse, print, visit, type DirectiveNode } from 'graphql';
+import { Refusal, type GatewayPlugin } from '../gateway/src/core/plugin';
 import { checkSupergraph } from '../gateway/src/execution/supergraph';
 import { composeTestSupergraph, startTestGateway, startTestSubgraph, type TestGateway, type TestSubgraph } from './support/execution';
 
@@ -25,22 +25,22 @@ const REVIEWS_SDL = `
 const PRODUCT_QUERY = 'query Product { product(id: "prd_1") { id name priceCents reviews } }';
 
 /** Hides one field per caller: priceCents from anonymous callers, reviews from usr_noreviews, nothing from others. */
-const hideFields: PrePlanningStage = {
+const hideFields: GatewayPlugin = {
   name: 'hide-fields',
-  beforePlanning({ document, context }) {
+  stage: 'authorization',
+  beforePlanning(context, { document }) {
     const hidden = context.principal.kind === 'anonymous' ? 'priceCents' : context.principal.id === 'usr_noreviews' ? 'reviews' : undefined;
     if (!hidden) return undefined;
     return { document: visit(document, { Field: (node) => (node.name.value === hidden ? null : undefined) }), cacheKey: hidden };
   },
 };
 
-const refuseByName: PrePlanningStage = {
+const refuseByName: GatewayPlugin = {
   name: 'refuse-by-name',
-  beforePlanning({ operationName }) {
-    if (operationName === 'Refused') throw new GraphQLError('refused by policy', { extensions: { code: 'OPERATION_REFUSED' } });
-    if (operationName === 'Forbidden') {
-      throw new GraphQLError('not for you', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-    }
+  stage: 'authorization',
+  beforePlanning(_context, { original: { operationName } }) {
+    if (operationName === 'Refused') throw new Refusal(400, 'OPERATION_REFUSED', 'refused by policy');
+    if (operationName === 'Forbidden') throw new Refusal(403, 'FORBIDDEN', 'not for you');
     if (operationName === 'Broken') throw new Error('a bug in the stage');
     return undefined;
   },
@@ -58,7 +58,7 @@ describe('the pre-planning slot', () => {
     reviews = await startTestSubgraph('reviews', REVIEWS_SDL, {
       Product: { __resolveReference: ({ id }: { id: string }) => ({ id, reviews: ['bright', 'sturdy'] }) },
     });
-    gateway = await startTestGateway({ supergraphPath: writeSupergraph(composeTestSupergraph([catalog, reviews])), stages: [refuseByName, hideFields] });
+    gateway = await startTestGateway({ supergraphPath: writeSupergraph(composeTestSupergraph([catalog, reviews])), plugins: [refuseByName, hideFields] });
   });
   afterAll(async () => {
     await gateway?.close();
@@ -100,7 +100,7 @@ describe('the pre-planning slot', () => {
     expect(reviews.received).toEqual([]);
   });
 
-  it('a stage refusing with a GraphQLError gets the client that error and code, and no subgraph is called', async () => {
+  it('a plugin refusing before planning gets the client its error, code and status, and no subgraph is called', async () => {
     expect(await gateway.graphql('query Refused { product(id: "prd_1") { id } }')).toEqual({
       status: 400,
       body: { errors: [{ message: 'refused by policy', extensions: { code: 'OPERATION_REFUSED' } }] },
@@ -112,7 +112,7 @@ describe('the pre-planning slot', () => {
     expect(catalog.received).toEqual([]);
   });
 
-  it('a stage failing unexpectedly gets the client a masked 500, not its message', async () => {
+  it('a plugin failing unexpectedly gets the client a masked 500, not its message', async () => {
     expect(await gateway.graphql('query Broken { product(id: "prd_1") { id } }')).toEqual({
       status: 500,
       body: { errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { exportSPKI, SignJWT, UnsecuredJWT, base64url } from 'jose';
-import { ANONYMOUS, createLogger, HttpError } from '@switchyard/service-kit';
+import { ANONYMOUS, createLogger } from '@switchyard/service-kit';
+import { Refusal } from '../gateway/src/core/plugin';
 import { hashApiKey, generateApiKey } from '../gateway/src/plugins/identity/api-keys';
 import { authenticationConfigSchema } from '../gateway/src/plugins/identity/config';
 import { createIdentity, type Identity } from '../gateway/src/plugins/identity/authenticate';
@@ -28,8 +29,8 @@ async function outcome(identity: Identity, headers: Record<string, string>) {
   try {
     return await identity.authenticate(headers);
   } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    return { status: err.status, code: err.code, message: err.message, challenge: err.headers['www-authenticate'] };
+    if (!(err instanceof Refusal)) throw err;
+    return { status: err.status, code: err.code, message: err.message, challenge: err.options.headers?.['www-authenticate'] };
   }
 }
 

@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@switchyard/service-kit';
 import pino from 'pino';
-import type { RequestContext } from '../gateway/src/core/context';
-import type { PrePlanningStage } from '../gateway/src/execution/pre-planning';
+import type { GatewayPlugin } from '../gateway/src/core/plugin';
 import { composeTestSupergraph, eventually, startTestGateway, startTestSubgraph, type TestGateway, type TestSubgraph } from './support/execution';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -41,23 +39,21 @@ describe('hot reload of the supergraph file', () => {
   const validatedOn: string[] = [];
   const plannedOn: string[] = [];
 
-  /** Holds operations named HeldAfterValidation once Apollo Server has validated them, as an async admission check would. */
-  const holdAfterValidation: ApolloServerPlugin<RequestContext> = {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operationName, schema }) {
-          if (operationName !== 'HeldAfterValidation') return;
-          validatedOn.push(schema.getQueryType()!.getFields().farewell ? 'v2' : 'v1');
-          await validatedOperation.opened;
-        },
-      };
+  /** Holds operations named HeldAfterValidation once the core has validated them, as an async admission check would. */
+  const holdAfterValidation: GatewayPlugin = {
+    name: 'hold-after-validation',
+    stage: 'admission',
+    async onOperation(_context, { operationName, served }) {
+      if (operationName !== 'HeldAfterValidation') return;
+      validatedOn.push(served.apiSchema.getQueryType()!.getFields().farewell ? 'v2' : 'v1');
+      await validatedOperation.opened;
     },
   };
-  const recordPlanningSupergraph: PrePlanningStage = {
+  const recordPlanningSupergraph: GatewayPlugin = {
     name: 'record-planning-supergraph',
-    beforePlanning({ operationName, supergraph }) {
-      if (operationName === 'HeldAfterValidation') plannedOn.push(supergraph.hash);
-      return undefined;
+    stage: 'authorization',
+    beforePlanning(_context, { original: { operationName, served } }) {
+      if (operationName === 'HeldAfterValidation') plannedOn.push(served.supergraph.hash);
     },
   };
 
@@ -72,7 +68,7 @@ describe('hot reload of the supergraph file', () => {
     v2Supergraph = composeTestSupergraph([v2]);
     path = join(mkdtempSync(join(tmpdir(), 'switchyard-')), 'supergraph.graphql');
     writeFileSync(path, v1Supergraph);
-    gateway = await startTestGateway({ supergraphPath: path, hotReload: true, stages: [recordPlanningSupergraph], plugins: [holdAfterValidation], logger });
+    gateway = await startTestGateway({ supergraphPath: path, hotReload: true, plugins: [holdAfterValidation, recordPlanningSupergraph], logger });
   });
   afterAll(async () => {
     slowResponse.open();
@@ -149,7 +145,7 @@ describe('hot reload of the supergraph file', () => {
     validatedOperation = gate();
     validatedOn.length = plannedOn.length = 0;
     const held = gateway.graphql('query HeldAfterValidation { hello }');
-    await eventually(() => validatedOn.length === 1, 'Apollo Server has validated the request');
+    await eventually(() => validatedOn.length === 1, 'the core has validated the request');
     await swapTo(v2Supergraph);
     validatedOperation.open();
     expect(await held).toEqual({ status: 200, body: { data: { hello: 'hello from v1' } } });

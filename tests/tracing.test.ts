@@ -87,7 +87,7 @@ describe('one placeOrder through the gateway is one trace', () => {
     expect(identity?.attributes['switchyard.principal.kind']).toBe('user');
     expect(ancestors(identity!)).toContain(root);
     expect(spans.some((s) => s.service === 'gateway' && s.name === 'admission limits')).toBe(true);
-    expect(spans.some((s) => s.service === 'gateway' && s.name === 'authorization directives' && ancestors(s).includes(root))).toBe(true);
+    expect(spans.some((s) => s.service === 'gateway' && s.name === 'authorization' && ancestors(s).includes(root))).toBe(true);
     // Apollo Gateway's plan and fetch spans, once a provider is registered.
     expect(spans.some((s) => s.service === 'gateway' && s.name === 'gateway.plan')).toBe(true);
     const fetchToOrders = spans.find((s) => s.service === 'gateway' && s.kind === 3 && String(s.attributes['url.full'] ?? '').includes(platform.services.orders.url));

@@ -49,6 +49,7 @@ const DEFAULTS: GatewayConfig = {
     scope_classes: {},
   },
   persisted_queries: { enabled: false, log_unknown: false, safelist: { enabled: false, require_id: false }, local_manifests: [] },
+  apq: { enabled: true, router: { cache: { in_memory: { limit: 512 } } } },
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
   traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
   override_subgraph_url: {},

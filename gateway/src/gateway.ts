@@ -55,11 +55,12 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   await add(useTracing());
   await add(useCsrfPrevention(config.csrf));
   await add(useIdentity(config.authentication, { rateLimitClasses: Object.keys(config.rate_limit.classes), logger, meter }));
-  await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
   await add(usePersistedOperations(config.persisted_queries, config.apq, logger));
   await add(useLimits(config.limits));
   await add(useAuthorization(config.authorization, meter));
   await add(useDemandControl(config.demand_control));
+  // After identity (whom to charge) and demand control (what the operation costs).
+  await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger));
 }
 

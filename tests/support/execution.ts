@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { ANONYMOUS, createLogger, maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
-import type { RequestContext } from '../../gateway/src/core/context';
+import { createHttpServer, createLogger, listen, type Logger } from '@switchyard/service-kit';
+import { loadGatewayConfig } from '../../gateway/src/config';
+import type { GatewayPlugin } from '../../gateway/src/core/plugin';
+import { Pipeline } from '../../gateway/src/core/pipeline';
+import { registerHttpEdge } from '../../gateway/src/http/edge';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
-import type { PrePlanningStage } from '../../gateway/src/execution/pre-planning';
 import { trafficShapingConfigSchema } from '../../gateway/src/transport/config';
 import { SubgraphDataSource } from '../../gateway/src/transport/subgraph-data-source';
 import { createSubgraphHttpClient } from '../../gateway/src/transport/subgraph-http-client';
@@ -49,15 +50,13 @@ export interface TestGateway {
 }
 
 /**
- * The execution stage behind Apollo Server as pipeline.ts wires it, without the HTTP, identity and
- * admission stages: the caller's identity comes from an x-test-user header instead of a token.
+ * The execution stage behind the core pipeline, with the given plugins and none of the gateway's own: the
+ * caller's identity comes from an x-test-user header instead of a token.
  */
 export async function startTestGateway(options: {
   supergraphPath: string;
   hotReload?: boolean;
-  stages?: PrePlanningStage[];
-  /** Run between Apollo Server's validation and the gateway, as the admission stage does. */
-  plugins?: ApolloServerPlugin<RequestContext>[];
+  plugins?: GatewayPlugin[];
   logger?: Logger;
 }): Promise<TestGateway> {
   const logger = options.logger ?? createLogger('gateway', 'silent');
@@ -65,43 +64,34 @@ export async function startTestGateway(options: {
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
     { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
-    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, process.env.IDENTITY_SIGNING_SECRET!),
+    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, () => undefined),
     logger,
-    options.stages,
   );
-  const apollo = new ApolloServer<RequestContext>({
-    gateway: execution.gateway,
-    csrfPrevention: true,
-    includeStacktraceInErrorResponses: false,
-    stopOnTerminationSignals: false,
-    formatError: maskUnexpectedErrors(logger),
-    plugins: options.plugins,
-  });
-  const { url } = await startStandaloneServer(apollo, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }): Promise<RequestContext> => {
-      const user = req.headers['x-test-user'];
-      return {
-        requestId: randomUUID(),
-        logger,
-        deadline: Date.now() + 30_000,
-        signal: new AbortController().signal,
-        clientAddress: req.socket.remoteAddress ?? '',
-        principal: typeof user === 'string' ? { kind: 'user', id: user, scopes: [], claims: {} } : ANONYMOUS,
-        decisions: [],
-      };
+  const testIdentity: GatewayPlugin = {
+    name: 'test_identity',
+    stage: 'identity',
+    onRequest(context) {
+      const user = context.http.headers['x-test-user'];
+      if (typeof user === 'string') context.principal = { kind: 'user', id: user, scopes: [], claims: {} };
     },
-  });
+  };
+  const pipeline = new Pipeline({ plugins: [testIdentity, ...(options.plugins ?? [])], execution, logger, introspection: true });
+  await execution.gateway.start();
+  const app = createHttpServer({ logger, bodyLimitBytes: 1_048_576 });
+  const config = loadGatewayConfig({ env: {}, overrides: { 'supergraph.schema_path': options.supergraphPath } });
+  await registerHttpEdge(app, { config, pipeline, readiness: async () => ({ ready: true, body: {} }), now: Date.now });
+  const server = await listen(app, { host: '127.0.0.1', port: 0 });
   return {
     execution,
     async graphql(query, { as, operationName } = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (as) headers['x-test-user'] = as;
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, operationName }) });
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, operationName }) });
       return { status: res.status, body: await res.json() };
     },
     async close() {
-      await apollo.stop();
+      await server.close();
+      await execution.gateway.stop();
       await transport.close();
     },
   };

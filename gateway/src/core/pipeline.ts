@@ -1,7 +1,7 @@
 import { maskUnexpectedErrors, withSpan, type Logger } from '@switchyard/service-kit';
 import { GraphQLError, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions } from 'graphql';
 import type { Execution } from '../execution/gateway';
-import type { GraphQLParams, RequestContext, Stage } from './context';
+import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
 import { changedQueryHash, OperationReader } from './operation';
 import { Refusal, type CompleteResult, type GatewayPlugin, type GatewayResponse, type SubgraphRequest, type SubgraphResponse } from './plugin';
 
@@ -96,7 +96,7 @@ export class Pipeline {
     for (const plugin of this.hooks.onParams) params = (await this.stage(context, plugin, () => plugin.onParams!(context, params))) ?? params;
     context.params = params;
 
-    const operation = this.reader.read(this.options.execution.gateway.current(), params, context.http.method);
+    const operation = this.readOperation(context, params);
     context.operation = operation;
     for (const plugin of this.hooks.onOperation) await this.stage(context, plugin, () => plugin.onOperation!(context, operation));
 
@@ -119,6 +119,24 @@ export class Pipeline {
     });
     for (const complete of completions) complete(result);
     return this.answer(context, result);
+  }
+
+  /** The document's own refusals (a limit a plugin's validation rule found) are that plugin's decisions. */
+  private readOperation(context: RequestContext, params: GraphQLParams): ResolvedOperation {
+    try {
+      return this.reader.read(this.options.execution.gateway.current(), params, context.http.method);
+    } catch (err) {
+      if (err instanceof Refusal) {
+        for (const error of err.options.errors ?? []) {
+          const code = error.extensions.code;
+          if (typeof code === 'string' && !CORE_CODES.has(code)) {
+            const { http: _http, code: _code, ...details } = error.extensions;
+            context.decisions.push({ stage: 'admission', code, enforced: true, message: error.message, details });
+          }
+        }
+      }
+      throw err;
+    }
   }
 
   /**
@@ -194,6 +212,9 @@ export class Pipeline {
     return response;
   }
 }
+
+/** The codes of the core's own refusals: the request is malformed, not refused by a policy. */
+const CORE_CODES: ReadonlySet<string> = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'METHOD_NOT_ALLOWED']);
 
 /** Stages that decide about a request get a span each, so a trace shows where time went before execution. */
 const SPANNED_STAGES: ReadonlySet<Stage> = new Set(['http', 'identity', 'admission', 'authorization']);

@@ -46,7 +46,7 @@ describe("ApolloGateway's anonymous telemetry", () => {
       () => noNetwork,
       createLogger('gateway', 'silent'),
     );
-    await execution.gateway.load();
+    await execution.gateway.start();
     return { execution, exporter, shutdown };
   };
 

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createHttpServer, createLogger } from '@switchyard/service-kit';
+import { createHttpServer, createLogger, type ServiceMetrics } from '@switchyard/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { execute, GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import { composeSupergraph } from '@switchyard/schema-tools';
 import { loadGatewayConfig } from '../config';
+import type { RequestContext } from '../core/context';
 import { buildGateway, type Gateway } from '../gateway';
 import { registerHttpEdge } from '../http/edge';
 import type { SubgraphCall, SubgraphHttpClient } from '../transport/subgraph-http-client';
@@ -50,6 +51,10 @@ export interface TestGateway {
   inject: FastifyInstance['inject'];
   /** What each subgraph was sent, by name. */
   received: Record<string, SubgraphCall[]>;
+  /** Every GraphQL request's context, in the order they were answered: the principal, cost and decisions the plugins recorded. */
+  contexts: RequestContext[];
+  /** Every log line, parsed, at telemetry.exporters.logging.level (silent unless a test or LOG_LEVEL sets it). */
+  logs: Record<string, unknown>[];
   gateway: Gateway;
   close(): Promise<void>;
 }
@@ -63,6 +68,8 @@ export async function startTestGateway(options: {
   subgraphs: Record<string, FakeSubgraph>;
   config?: Record<string, unknown>;
   clock?: TestClock;
+  /** Records the gateway's metrics there (they are off otherwise, as without an exporter). */
+  metrics?: ServiceMetrics;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
@@ -98,9 +105,19 @@ export async function startTestGateway(options: {
     },
     close: async () => undefined,
   });
-  const logger = createLogger('gateway', config.telemetry.exporters.logging.level);
-  const gateway = await buildGateway(config, { logger, now, transport });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger('gateway', config.telemetry.exporters.logging.level, {
+    write(line: string) {
+      logs.push(JSON.parse(line));
+      if (process.env.LOG_LEVEL && process.env.LOG_LEVEL !== 'silent') process.stderr.write(line);
+    },
+  });
+  const gateway = await buildGateway(config, { logger, now, transport, metrics: options.metrics });
   const app = createHttpServer({ logger, bodyLimitBytes: config.limits.http_max_request_bytes });
+  const contexts: RequestContext[] = [];
+  app.addHook('onSend', async (request) => {
+    if (request.ctx) contexts.push(request.ctx);
+  });
   await registerHttpEdge(app, { config, pipeline: gateway.pipeline, readiness: gateway.readiness, now });
   await app.ready();
   return {
@@ -114,6 +131,8 @@ export async function startTestGateway(options: {
     },
     inject: app.inject.bind(app),
     received,
+    contexts,
+    logs,
     gateway,
     async close() {
       await app.close();

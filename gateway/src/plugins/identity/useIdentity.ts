@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import { trace, type Meter } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/service-kit';
 import type { GatewayPlugin } from '../../core/plugin';
 import { createIdentity } from './authenticate';
@@ -23,6 +23,8 @@ export async function useIdentity(config: AuthenticationConfig, options: Identit
     stage: 'identity',
     async onRequest(context) {
       context.principal = await identity.authenticate(context.http.headers);
+      // The kind only: ids and scopes belong to the person, not to a trace backend.
+      trace.getActiveSpan()?.setAttribute('switchyard.principal.kind', context.principal.kind);
     },
     readiness: () => ({ identity: identity.status() }),
     dispose: () => identity.close(),
