@@ -77,6 +77,7 @@ describe('switchyard config schema', () => {
       'demand_control',
       'rate_limit',
       'persisted_queries',
+      'apq',
       'server',
       'traffic_shaping',
       'subgraph_identity',

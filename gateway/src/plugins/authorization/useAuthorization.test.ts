@@ -1,10 +1,8 @@
-import { ANONYMOUS, type Principal } from '@switchyard/service-kit';
-import { parse, print, type ExecutionResult } from 'graphql';
-import { composeSupergraph } from '@switchyard/schema-tools';
-import type { RequestContext } from '../../core/context';
-import { OperationRefused, type PrePlanningChange } from '../../execution/pre-planning';
-import { checkSupergraph } from '../../execution/supergraph';
-import { directivesAuthorization } from './useAuthorization';
+import { startMetrics } from '@switchyard/service-kit';
+import { parsePrometheusText } from '../../../../tests/support/prometheus';
+import { startTestGateway, type TestGateway } from '../../testing/test-gateway';
+import { API_KEY_HEADER } from '../identity/authenticate';
+import { hashApiKey } from '../identity/api-keys';
 
 /**
  * An interface whose implementations differ (composition carries Book.label's @authenticated onto
@@ -19,112 +17,151 @@ const SHELF = `
   union Result = Book | Secret
   type Query { items: [Item!]! results: [Result!]! secret: Secret! book: Book }
 `;
-const composed = composeSupergraph([{ name: 'shelf', url: 'http://shelf.test/graphql', sdl: SHELF }]);
-if (!composed.ok) throw new Error(composed.errors.join('\n'));
-const supergraph = checkSupergraph('shelf.graphql', composed.supergraphSdl, {});
+const book = { __typename: 'Book', id: 'b1', label: 'Dune' };
+const leaflet = { __typename: 'Leaflet', id: 'l1', label: 'Opening hours' };
+const secret = { __typename: 'Secret', id: 's1', label: 'Launch codes' };
+const resolvers = { Query: { items: () => [book, leaflet], results: () => [book, secret], secret: () => secret, book: () => book } };
 
-function requestContext(principal: Principal) {
-  const logged: [Record<string, unknown>, string][] = [];
-  const logger = { warn: (fields: Record<string, unknown>, message: string) => logged.push([fields, message]) };
-  const context = { requestId: 'req-1', logger, deadline: 0, signal: new AbortController().signal, clientAddress: '', principal, decisions: [] };
-  return { context: context as unknown as RequestContext, logged };
-}
-const user = (scopes: string[]): Principal => ({ kind: 'user', id: 'usr_1', scopes, claims: {} });
+/** The callers: one API key per set of scopes, sent as x-api-key; no key is anonymous. */
+const SCOPES = { none: [], secretRead: ['secret:read'], adminAudit: ['admin', 'audit'], admin: ['admin'], unrelated: ['unrelated'] } as const;
+type Caller = keyof typeof SCOPES | 'anonymous';
+const keyOf = (name: keyof typeof SCOPES) => `sy_test_key_${name}`;
+const apiKeys = Object.entries(SCOPES).map(([name, scopes]) => ({ name, sha256: hashApiKey(keyOf(name as keyof typeof SCOPES)), scopes }));
+
 const denied = (...path: (string | number)[]) => ({ message: 'Unauthorized field or type', path, extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } });
-const enforce = directivesAuthorization({ enabled: true, reject_unauthorized: false, dry_run: false });
 
-async function run(query: string, principal: Principal, stage = enforce) {
-  const document = parse(query);
-  const { context, logged } = requestContext(principal);
-  const change = (await stage.beforePlanning({ document, operationName: null, variables: {}, context, supergraph })) as PrePlanningChange | undefined;
-  return { document, change, context, logged };
-}
-/** What a client gets when the subgraphs answered `data` to the pruned operation. */
-async function complete(query: string, principal: Principal, data: Record<string, unknown>) {
-  const { change } = await run(query, principal);
-  const result: ExecutionResult = { data };
-  change!.completeResult!(result);
-  return { data: result.data, errors: result.errors?.map((e) => e.toJSON()) };
+const gateways: TestGateway[] = [];
+afterAll(() => Promise.all(gateways.map((g) => g.close())));
+
+async function shelfGateway(directives: Record<string, boolean> = {}, metrics?: ReturnType<typeof startMetrics>) {
+  const gateway = await startTestGateway({
+    subgraphs: { shelf: { sdl: SHELF, resolvers } },
+    config: {
+      'authentication.api_keys.keys': apiKeys,
+      'telemetry.exporters.logging.level': 'warn',
+      ...Object.fromEntries(Object.entries(directives).map(([key, value]) => [`authorization.directives.${key}`, value])),
+    },
+    metrics,
+  });
+  gateways.push(gateway);
+  return gateway;
 }
 
-describe('the @authenticated / @requiresScopes stage', () => {
-  it('an interface field that an implementation protects is removed for anonymous callers, with the runtime type asked for', async () => {
-    const { change } = await run('{ items { id label } }', ANONYMOUS);
-    expect(print(change!.document)).toBe('{\n  items {\n    id\n    switchyard__typename: __typename\n  }\n}');
-    expect(
-      await complete('{ items { id label } }', ANONYMOUS, { items: [{ id: 'b1', switchyard__typename: 'Book' }, { id: 'l1', switchyard__typename: 'Leaflet' }] }),
-    ).toEqual({ data: { items: [{ id: 'b1', label: null }, { id: 'l1', label: null }] }, errors: [denied('items', 0, 'label'), denied('items', 1, 'label')] });
+/** Posts one operation as the caller; also what the shelf subgraph was asked, if it was. */
+async function send(gateway: TestGateway, query: string, caller: Caller) {
+  const asked = gateway.received.shelf!.length;
+  const answer = await gateway.graphql(query, { headers: caller === 'anonymous' ? {} : { [API_KEY_HEADER]: keyOf(caller) } });
+  const sent = gateway.received.shelf!.slice(asked).map((call) => JSON.parse(call.body).query as string);
+  return { status: answer.status, body: answer.body, sent, context: gateway.contexts.at(-1)! };
+}
+
+describe('@authenticated and @requiresScopes through the gateway', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await shelfGateway();
+  });
+
+  it('an interface field that an implementation protects is not asked of the subgraph for anonymous callers, and is null with an error at each path', async () => {
+    const res = await send(gateway, '{ items { id label } }', 'anonymous');
+    expect(res.sent).toEqual(['{items{__typename id switchyard__typename:__typename}}']);
+    expect([res.status, res.body]).toEqual([200, { data: { items: [{ id: 'b1', label: null }, { id: 'l1', label: null }] }, errors: [denied('items', 0, 'label'), denied('items', 1, 'label')] }]);
+    // Signed in, the same operation is served whole.
+    expect((await send(gateway, '{ items { id label } }', 'none')).body).toEqual({ data: { items: [{ id: 'b1', label: 'Dune' }, { id: 'l1', label: 'Opening hours' }] } });
   });
 
   it('a fragment on a union member the caller may not see is removed; members it may see are served', async () => {
-    const query = '{ results { ... on Book { id } ... on Secret { id label } } }';
-    const { change } = await run(query, user([]));
-    expect(print(change!.document)).not.toMatch(/Secret/);
-    expect(await complete(query, user([]), { results: [{ id: 'b1', switchyard__typename: 'Book' }, { switchyard__typename: 'Secret' }] })).toEqual({
-      data: { results: [{ id: 'b1' }, {}] },
-      errors: [denied('results', 1)],
-    });
+    const res = await send(gateway, '{ results { ... on Book { id } ... on Secret { id label } } }', 'none');
+    expect(res.sent).toHaveLength(1);
+    expect(res.sent[0]).not.toMatch(/Secret/);
+    expect([res.status, res.body]).toEqual([200, { data: { results: [{ id: 'b1' }, {}] }, errors: [denied('results', 1)] }]);
   });
 
-  it('@requiresScopes is an OR of ANDs: secret:read alone, or admin with audit', async () => {
-    expect((await run('{ secret { id } }', user(['secret:read']))).change).toBeUndefined();
-    expect((await run('{ secret { id } }', user(['admin', 'audit']))).change).toBeUndefined();
-    expect((await run('{ secret { id } }', user(['admin']))).change).toBeDefined();
+  it('@requiresScopes is an OR of ANDs: secret:read alone, or admin with audit; admin alone is denied', async () => {
+    for (const caller of ['secretRead', 'adminAudit'] as const) {
+      const res = await send(gateway, '{ secret { id } }', caller);
+      expect([caller, res.status, res.body]).toEqual([caller, 200, { data: { secret: { id: 's1' } } }]);
+    }
+    const admin = await send(gateway, '{ secret { id } }', 'admin');
+    expect([admin.status, admin.body, admin.sent]).toEqual([200, { data: null, errors: [denied('secret')] }, []]);
   });
 
-  it('a removed non-null root field nulls the whole data', async () => {
-    expect(await complete('{ secret { id } book { id } }', user([]), { book: { id: 'b1' } })).toEqual({ data: null, errors: [denied('secret')] });
+  it('a removed non-null root field nulls the whole data, though the rest was fetched', async () => {
+    const res = await send(gateway, '{ secret { id } book { id } }', 'none');
+    expect(res.sent).toEqual(['{book{id}}']);
+    expect([res.status, res.body]).toEqual([200, { data: null, errors: [denied('secret')] }]);
   });
 
-  it('walks the operation once per grant: the same document and grant get the same pruned operation', async () => {
-    const document = parse('{ book { id label } }');
-    const first = requestContext(ANONYMOUS);
-    const second = requestContext({ ...ANONYMOUS });
-    const a = (await enforce.beforePlanning({ document, operationName: null, variables: {}, context: first.context, supergraph })) as { document: unknown };
-    const b = (await enforce.beforePlanning({ document, operationName: null, variables: {}, context: second.context, supergraph })) as { document: unknown };
-    expect(b.document).toBe(a.document);
-    // Scopes the schema never mentions do not make another grant.
-    const c = await enforce.beforePlanning({ document, operationName: null, variables: {}, context: requestContext(user(['unrelated'])).context, supergraph });
-    expect(c).toBeUndefined();
+  it('the same operation and grant share one query plan; scopes the schema never mentions make no other grant', async () => {
+    const plans = () => gateway.gateway.execution.gateway.planCacheSize();
+    const query = '{ book { id label } secret { label } }';
+    const before = plans();
+    await send(gateway, query, 'anonymous');
+    await send(gateway, query, 'anonymous');
+    expect(plans()).toBe(before + 1);
+    // Signed in without scopes: another grant (label is served), so another plan, shared with a key whose only scope the schema never names.
+    const none = await send(gateway, query, 'none');
+    const unrelated = await send(gateway, query, 'unrelated');
+    expect(plans()).toBe(before + 2);
+    expect(unrelated.body).toEqual(none.body);
+    expect(none.body).toEqual({ data: null, errors: [denied('secret')] });
   });
+});
 
-  it('every denial is one audit log event and one decision', async () => {
-    const { logged, context } = await run('{ book { id label } secret { id } }', ANONYMOUS);
-    expect(logged).toEqual([
-      [
-        {
-          event: 'authorization.denied',
-          requestId: 'req-1',
-          principal: { kind: 'anonymous', id: '' },
-          scopes: [],
-          coordinates: ['Book.label', 'Secret'],
-          decision: 'enforced',
-        },
-        'unauthorized selections removed',
-      ],
+describe('the audit of a denial', () => {
+  it('every denied request is one audit log event, one decision and one count per coordinate', async () => {
+    const metrics = startMetrics({ serviceName: 'gateway', env: {} });
+    const gateway = await shelfGateway({}, metrics);
+    const res = await send(gateway, '{ book { id label } secret { id } }', 'anonymous');
+    expect(res.body).toEqual({ data: null, errors: [denied('book', 'label'), denied('secret')] });
+    expect(gateway.logs.filter((line) => line.event === 'authorization.denied')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'authorization.denied',
+        requestId: res.context.requestId,
+        principal: { kind: 'anonymous', id: '' },
+        scopes: [],
+        coordinates: ['Book.label', 'Secret'],
+        decision: 'enforced',
+        msg: 'unauthorized selections removed',
+      }),
     ]);
-    expect(context.decisions).toEqual([
+    expect(res.context.decisions).toEqual([
       { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', enforced: true, message: 'unauthorized: Book.label, Secret', details: { coordinates: ['Book.label', 'Secret'] } },
     ]);
+    await send(gateway, '{ secret { id } }', 'admin');
+    const denials = parsePrometheusText(await metrics.scrape()).get('switchyard_authorization_denials_total')!.samples;
+    expect(denials.map(({ labels: { coordinate, mode }, value }) => ({ coordinate, mode, value }))).toEqual([
+      { coordinate: 'Book.label', mode: 'enforced', value: 1 },
+      { coordinate: 'Secret', mode: 'enforced', value: 2 },
+    ]);
+    // The audit names the API key and the scopes it held.
+    expect(gateway.logs.filter((line) => line.event === 'authorization.denied').at(-1)).toMatchObject({ principal: { kind: 'apiKey', id: 'admin' }, scopes: ['admin'], coordinates: ['Secret'] });
+    await metrics.shutdown();
   });
 
   it('dry_run changes nothing and reports what it would have removed', async () => {
-    const dryRun = directivesAuthorization({ enabled: true, reject_unauthorized: false, dry_run: true });
-    const { change, logged, context } = await run('{ book { id label } }', ANONYMOUS, dryRun);
-    expect(change).toBeUndefined();
-    expect(logged[0]![0]).toMatchObject({ coordinates: ['Book.label'], decision: 'dry-run' });
-    expect(context.decisions[0]).toMatchObject({ enforced: false, code: 'UNAUTHORIZED_FIELD_OR_TYPE' });
+    const gateway = await shelfGateway({ dry_run: true });
+    const res = await send(gateway, '{ book { id label } }', 'anonymous');
+    expect([res.status, res.body, res.sent]).toEqual([200, { data: { book: { id: 'b1', label: 'Dune' } } }, ['{book{id label}}']]);
+    expect(gateway.logs.filter((line) => line.event === 'authorization.denied')).toEqual([
+      expect.objectContaining({ coordinates: ['Book.label'], decision: 'dry-run', msg: 'unauthorized selections would be removed (dry run)' }),
+    ]);
+    expect(res.context.decisions).toEqual([
+      { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', enforced: false, message: 'unauthorized: Book.label', details: { coordinates: ['Book.label'] } },
+    ]);
   });
 
-  it('reject_unauthorized refuses the operation with one error per removed path', async () => {
-    const reject = directivesAuthorization({ enabled: true, reject_unauthorized: true, dry_run: false });
-    let refused: unknown;
-    try {
-      await run('{ b: book { id label } items { label } }', ANONYMOUS, reject);
-    } catch (err) {
-      refused = err;
-    }
-    expect(refused).toBeInstanceOf(OperationRefused);
-    expect((refused as OperationRefused).errors.map((e) => e.toJSON())).toEqual([denied('b', 'label'), denied('items', 'label')]);
+  it('reject_unauthorized refuses the operation with 400, one error per removed path and no data, and asks no subgraph', async () => {
+    const gateway = await shelfGateway({ reject_unauthorized: true });
+    const res = await send(gateway, '{ b: book { id label } items { label } }', 'anonymous');
+    expect([res.status, res.body, res.sent]).toEqual([400, { errors: [denied('b', 'label'), denied('items', 'label')] }, []]);
+    // One refusal, one decision: switchyard.decisions counts each request's denial once.
+    expect(res.context.decisions).toEqual([
+      { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', enforced: true, message: 'unauthorized: Book.label, Item.label', details: { coordinates: ['Book.label', 'Item.label'] } },
+    ]);
+    // What the caller may see is served as usual.
+    expect((await send(gateway, '{ b: book { id label } items { label } }', 'none')).body).toEqual({
+      data: { b: { id: 'b1', label: 'Dune' }, items: [{ label: 'Dune' }, { label: 'Opening hours' }] },
+    });
   });
 });

@@ -1,20 +1,31 @@
-import type { GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import { startMetrics } from '@switchyard/service-kit';
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { startMetrics, type ServiceMetrics } from '@switchyard/service-kit';
 import { parsePrometheusText } from '../../../../tests/support/prometheus';
-import type { RequestContext } from '../../core/context';
+import { startTestGateway, testClock } from '../../testing/test-gateway';
 import { GatewayMetrics, OPERATION_NAME_LIMIT } from './gateway-metrics';
 
-type Sent = GraphQLRequestContextWillSendResponse<RequestContext>;
+const PRODUCTS = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { products: [Product!]! flaky: Int }
+  type Mutation { placeOrder: Order! }
+  type Product @key(fields: "id") { id: ID! }
+  type Order { id: ID! }
+`;
+const resolvers = {
+  Query: {
+    products: () => [{ id: 'p1' }],
+    flaky: () => {
+      throw new Error('flaky failed');
+    },
+  },
+  Mutation: {
+    placeOrder: () => {
+      throw new Error('out of stock');
+    },
+  },
+};
 
-/** Runs the operations plugin over one request as Apollo Server would, with what willSendResponse reads. */
-async function send(metrics: GatewayMetrics, query: string | undefined, result: { data?: unknown; errors?: unknown[] }): Promise<void> {
-  const operation = query ? (parse(query).definitions[0] as OperationDefinitionNode) : undefined;
-  const listener = await metrics.operationsPlugin().requestDidStart!({} as never);
-  await listener!.willSendResponse!({ operation, response: { body: { kind: 'single', singleResult: result } } } as unknown as Sent);
-}
-
-async function operationsByName(service: ReturnType<typeof startMetrics>): Promise<Record<string, number>> {
+/** Operation counts by `name/type/outcome`, as /metrics shows them. */
+async function operationsByName(service: ServiceMetrics): Promise<Record<string, number>> {
   const family = parsePrometheusText(await service.scrape()).get('switchyard_graphql_operations_total');
   const counts: Record<string, number> = {};
   for (const sample of family?.samples ?? []) {
@@ -24,31 +35,69 @@ async function operationsByName(service: ReturnType<typeof startMetrics>): Promi
   return counts;
 }
 
-describe('operation metrics', () => {
-  it('label operations by name, type and outcome: success, partial (data and errors), error, anonymous and unresolved', async () => {
+describe('operation metrics through the gateway', () => {
+  it('label operations by name, type and outcome: success, partial (data and errors), error, anonymous and unresolved; time them on the gateway clock; count decisions', async () => {
     const service = startMetrics({ serviceName: 'gateway', env: {} });
-    const metrics = new GatewayMetrics(service.meter);
-    await send(metrics, 'query TopProducts { products { id } }', { data: {} });
-    await send(metrics, 'query TopProducts { products { id } }', { data: {}, errors: [{}] });
-    await send(metrics, 'mutation PlaceOrder { placeOrder { id } }', { errors: [{}] });
-    await send(metrics, '{ products { id } }', { data: {} });
-    await send(metrics, undefined, { errors: [{}] });
-    expect(await operationsByName(service)).toEqual({
-      'TopProducts/query/success': 1,
-      'TopProducts/query/partial': 1,
-      'PlaceOrder/mutation/error': 1,
-      'anonymous/query/success': 1,
-      'unknown/unknown/error': 1,
+    const clock = testClock();
+    const gateway = await startTestGateway({
+      // Each fetch takes 250 ms of the gateway's clock.
+      subgraphs: { products: { sdl: PRODUCTS, resolvers, answer: () => void clock.advance(250) } },
+      config: { 'limits.max_depth': 2 },
+      clock,
+      metrics: service,
     });
-    await service.shutdown();
+    try {
+      const answers = [
+        await gateway.graphql('query TopProducts { products { id } }'),
+        await gateway.graphql('query TopProducts { products { id } flaky }'),
+        await gateway.graphql('mutation PlaceOrder { placeOrder { id } }'),
+        await gateway.graphql('{ products { id } }'),
+        await gateway.graphql('{ products {'),
+        await gateway.graphql('query Deep { __schema { types { name } } }'),
+      ];
+      expect(answers.map((a) => [a.status, a.body.data === undefined ? 'no data' : a.body.data === null ? 'null' : 'data', a.body.errors?.length ?? 0])).toEqual([
+        [200, 'data', 0],
+        [200, 'data', 1],
+        [200, 'null', 1],
+        [200, 'data', 0],
+        [400, 'no data', 1],
+        [400, 'no data', 1],
+      ]);
+      expect(await operationsByName(service)).toEqual({
+        'TopProducts/query/success': 1,
+        'TopProducts/query/partial': 1,
+        'PlaceOrder/mutation/error': 1,
+        'anonymous/query/success': 1,
+        'unknown/unknown/error': 2,
+      });
+      const scrape = parsePrometheusText(await service.scrape());
+      const durations = scrape.get('switchyard_graphql_operation_duration')!.samples.filter((s) => s.name.endsWith('_sum'));
+      expect(durations.map((s) => [s.labels.graphql_operation_name, s.labels.outcome, s.value])).toEqual([
+        ['TopProducts', 'success', 0.25],
+        ['TopProducts', 'partial', 0.25],
+        ['PlaceOrder', 'error', 0.25],
+        ['anonymous', 'success', 0.25],
+        ['unknown', 'error', 0],
+      ]);
+      // Deep is refused before it resolves (depth 3, over max_depth 2): an unknown operation, and one enforced decision.
+      const decisions = scrape.get('switchyard_decisions_total')!.samples;
+      expect(decisions.map(({ labels: { stage, code, reason, enforced }, value }) => ({ stage, code, reason, enforced, value }))).toEqual([
+        { stage: 'admission', code: 'MAX_DEPTH_LIMIT', reason: 'limit', enforced: 'true', value: 1 },
+      ]);
+    } finally {
+      await gateway.close();
+      await service.shutdown();
+    }
   });
+});
 
+describe('operation and decision labels', () => {
   it(`past ${OPERATION_NAME_LIMIT} distinct names, and for any name over 64 characters, operations count as \`other\``, async () => {
     const service = startMetrics({ serviceName: 'gateway', env: {} });
     const metrics = new GatewayMetrics(service.meter);
-    for (let i = 0; i < OPERATION_NAME_LIMIT + 5; i++) await send(metrics, `query Op${i} { a }`, { data: {} });
-    await send(metrics, 'query Op0 { a }', { data: {} });
-    await send(metrics, `query ${'L'.repeat(65)} { a }`, { data: {} });
+    for (let i = 0; i < OPERATION_NAME_LIMIT + 5; i++) metrics.countOperation(`Op${i}`, 'query', 'success', 0.01);
+    metrics.countOperation('Op0', 'query', 'success', 0.01);
+    metrics.countOperation('L'.repeat(65), 'query', 'success', 0.01);
     const counts = await operationsByName(service);
     expect(Object.keys(counts)).toHaveLength(OPERATION_NAME_LIMIT + 1);
     expect(counts['Op0/query/success']).toBe(2);
@@ -64,12 +113,20 @@ describe('operation metrics', () => {
     metrics.countDecisions([
       { stage: 'admission', code: 'RATE_LIMITED', enforced: true, message: '' },
       { stage: 'admission', code: 'MAX_DEPTH_LIMIT', enforced: false, message: '' },
+      { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', enforced: true, message: '' },
+      { stage: 'admission', code: 'COST_ESTIMATED_TOO_EXPENSIVE', enforced: false, message: '' },
+      { stage: 'admission', code: 'PERSISTED_QUERY_NOT_IN_LIST', enforced: true, message: '' },
+      { stage: 'identity', code: 'UNAUTHENTICATED', enforced: true, message: '' },
     ]);
     metrics.countDecisions([{ stage: 'admission', code: 'RATE_LIMITED', enforced: true, message: '' }]);
     const samples = parsePrometheusText(await service.scrape()).get('switchyard_decisions_total')!.samples;
     expect(samples.map(({ labels: { stage, code, reason, enforced }, value }) => ({ stage, code, reason, enforced, value }))).toEqual([
       { stage: 'admission', code: 'RATE_LIMITED', reason: 'rate', enforced: 'true', value: 2 },
       { stage: 'admission', code: 'MAX_DEPTH_LIMIT', reason: 'limit', enforced: 'false', value: 1 },
+      { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', reason: 'authorization', enforced: 'true', value: 1 },
+      { stage: 'admission', code: 'COST_ESTIMATED_TOO_EXPENSIVE', reason: 'cost', enforced: 'false', value: 1 },
+      { stage: 'admission', code: 'PERSISTED_QUERY_NOT_IN_LIST', reason: 'persisted_query', enforced: 'true', value: 1 },
+      { stage: 'identity', code: 'UNAUTHENTICATED', reason: 'authentication', enforced: 'true', value: 1 },
     ]);
     await service.shutdown();
   });
