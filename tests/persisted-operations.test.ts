@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
-import type { FastifyRequest } from 'fastify';
-import { HttpError } from '@switchyard/service-kit';
 import { sha256Hex, type PersistedQueryManifest } from '../gateway/src/plugins/persisted-operations/manifest';
-import { PersistedOperations } from '../gateway/src/plugins/persisted-operations/usePersistedOperations';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
+import { startTestGateway, type TestGateway } from '../gateway/src/testing/test-gateway';
 import { buildManifest, manifestPath } from '../scripts/persisted-manifest';
 import { gatewayConfig, startPlatform, type Platform } from './support/platform';
 
@@ -97,33 +94,72 @@ describe('persisted operations through the gateway', () => {
   });
 });
 
-describe('log_unknown without the safelist', () => {
-  it('reports what the safelist would refuse, and lets it through', () => {
-    const lines: any[] = [];
-    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const operations = new PersistedOperations(
-      { enabled: true, log_unknown: true, safelist: { enabled: false, require_id: false }, local_manifests: [manifestPath] },
-      log,
-    );
-    const request = (body: unknown) => ({ method: 'POST', body, log, ctx: { decisions: [] as any[] } }) as unknown as FastifyRequest & { ctx: { decisions: any[] } };
+describe('log_unknown and require_id, through the gateway', () => {
+  const PRODUCTS = `
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+    type Query { product(id: ID!): Product }
+    type Product @key(fields: "id") { id: ID! name: String! priceCents: Int! currency: String! stock: Int! description: String! }
+  `;
+  const products = [
+    { id: 'prd_0001', name: 'Desk lamp', priceCents: 2900, currency: 'USD', stock: 12, description: 'Warm light' },
+    { id: 'prd_0002', name: 'Standing desk', priceCents: 39900, currency: 'USD', stock: 3, description: 'Oak top' },
+  ];
+  const resolvers = { Query: { product: (_: unknown, { id }: { id: string }) => products.find((p) => p.id === id) ?? null } };
+  const PRODUCT_1 = { product: products[0] };
+  const UNLISTED_DATA = { product: { id: 'prd_0002', name: 'Standing desk' } };
+  const NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST';
 
-    const listed = request({ query: op('Product').body });
-    operations.admit(listed);
-    expect(listed.ctx.decisions).toEqual([]);
+  const gateways: TestGateway[] = [];
+  afterAll(() => Promise.all(gateways.map((g) => g.close())));
+  async function gatewayWith(config: Record<string, unknown>) {
+    const gateway = await startTestGateway({
+      subgraphs: { products: { sdl: PRODUCTS, resolvers } },
+      config: { 'persisted_queries.enabled': true, 'persisted_queries.local_manifests': [manifestPath], 'telemetry.exporters.logging.level': 'warn', ...config },
+    });
+    gateways.push(gateway);
+    return async (body: { query?: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> }) => {
+      const logged = gateway.logs.length;
+      const answer = await gateway.graphql(body.query, body);
+      const unlisted = gateway.logs.slice(logged).filter((line) => line.code === NOT_IN_LIST);
+      return { status: answer.status, body: answer.body, decisions: gateway.contexts.at(-1)!.decisions, logged: unlisted.map((l) => [l.msg, l.code, l.enforced, l.query]) };
+    };
+  }
 
-    const unlisted = request({ query: UNLISTED });
-    operations.admit(unlisted);
-    expect(unlisted.ctx.decisions).toEqual([{ stage: 'admission', code: 'PERSISTED_QUERY_NOT_IN_LIST', enforced: false, message: 'operation not in the persisted query list' }]);
-    expect(lines.map((l) => [l.msg, l.code, l.enforced, l.query])).toEqual([['operation not in the persisted query list', 'PERSISTED_QUERY_NOT_IN_LIST', false, UNLISTED]]);
+  it('without the safelist, log_unknown reports what the safelist would refuse, and lets it through', async () => {
+    const send = await gatewayWith({ 'persisted_queries.log_unknown': true });
+    expect(await send({ query: op('Product').body, variables: { id: 'prd_0001' } })).toEqual({ status: 200, body: { data: PRODUCT_1 }, decisions: [], logged: [] });
+    expect(await send({ query: UNLISTED })).toEqual({
+      status: 200,
+      body: { data: UNLISTED_DATA },
+      decisions: [{ stage: 'admission', code: NOT_IN_LIST, enforced: false, message: 'operation not in the persisted query list' }],
+      logged: [['operation not in the persisted query list', NOT_IN_LIST, false, UNLISTED]],
+    });
   });
 
-  it('require_id refuses even a listed body with PERSISTED_QUERY_ID_REQUIRED', () => {
-    const operations = new PersistedOperations(
-      { enabled: true, log_unknown: false, safelist: { enabled: true, require_id: true }, local_manifests: [manifestPath] },
-      pino({ level: 'silent' }),
-    );
-    const request = { method: 'POST', body: { query: op('Product').body }, ctx: { decisions: [] } } as unknown as FastifyRequest;
-    expect(() => operations.admit(request)).toThrow(new HttpError(400, 'Send the persisted query id alone (extensions.persistedQuery.sha256Hash), not the operation body.', 'PERSISTED_QUERY_ID_REQUIRED'));
-    operations.admit({ method: 'POST', body: { extensions: persisted(op('Product').id) }, ctx: { decisions: [] } } as unknown as FastifyRequest);
+  it('with the safelist, log_unknown logs the refused operation, and the refusal is one enforced decision', async () => {
+    const send = await gatewayWith({ 'persisted_queries.log_unknown': true, 'persisted_queries.safelist.enabled': true });
+    const refused = await send({ query: UNLISTED });
+    expect([refused.status, refused.body, refused.logged]).toEqual([
+      400,
+      { errors: [{ message: 'The operation is not in the persisted query list.', extensions: { code: NOT_IN_LIST } }] },
+      [['operation not in the persisted query list', NOT_IN_LIST, true, UNLISTED]],
+    ]);
+    // One refusal, one decision: switchyard.decisions counts it once.
+    expect(refused.decisions.map((d) => [d.stage, d.code, d.enforced])).toEqual([['admission', NOT_IN_LIST, true]]);
+  });
+
+  it('require_id refuses even a listed body with PERSISTED_QUERY_ID_REQUIRED, and serves the id alone', async () => {
+    const send = await gatewayWith({ 'persisted_queries.safelist.enabled': true, 'persisted_queries.safelist.require_id': true });
+    const refusal = {
+      status: 400,
+      body: { errors: [{ message: 'Send the persisted query id alone (extensions.persistedQuery.sha256Hash), not the operation body.', extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' } }] },
+    };
+    // The listed text, alone or with its id, and an unlisted text alike.
+    for (const body of [{ query: op('Product').body }, { query: op('Product').body, extensions: persisted(op('Product').id) }, { query: UNLISTED }]) {
+      const res = await send({ ...body, variables: { id: 'prd_0001' } });
+      expect({ status: res.status, body: res.body }).toEqual(refusal);
+      expect(res.decisions.map((d) => [d.stage, d.code, d.enforced])).toEqual([['admission', 'PERSISTED_QUERY_ID_REQUIRED', true]]);
+    }
+    expect(await send({ extensions: persisted(op('Product').id), variables: { id: 'prd_0001' } })).toEqual({ status: 200, body: { data: PRODUCT_1 }, decisions: [], logged: [] });
   });
 });

@@ -156,9 +156,7 @@ describe('the audit of a denial', () => {
     const res = await send(gateway, '{ b: book { id label } items { label } }', 'anonymous');
     expect([res.status, res.body, res.sent]).toEqual([400, { errors: [denied('b', 'label'), denied('items', 'label')] }, []]);
     // One refusal, one decision: switchyard.decisions counts each request's denial once.
-    expect(res.context.decisions).toEqual([
-      { stage: 'authorization', code: 'UNAUTHORIZED_FIELD_OR_TYPE', enforced: true, message: 'unauthorized: Book.label, Item.label', details: { coordinates: ['Book.label', 'Item.label'] } },
-    ]);
+    expect(res.context.decisions.map((d) => [d.stage, d.code, d.enforced])).toEqual([['authorization', 'UNAUTHORIZED_FIELD_OR_TYPE', true]]);
     // What the caller may see is served as usual.
     expect((await send(gateway, '{ b: book { id label } items { label } }', 'none')).body).toEqual({
       data: { b: { id: 'b1', label: 'Dune' }, items: [{ label: 'Dune' }, { label: 'Opening hours' }] },

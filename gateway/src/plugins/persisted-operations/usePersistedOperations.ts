@@ -34,7 +34,8 @@ export function usePersistedOperations(config: PersistedQueriesConfig, apq: ApqC
     }
     if (listed.has(sha256Hex(params.query!))) return;
     if (config.log_unknown) {
-      context.decisions.push({ stage: 'admission', code: 'PERSISTED_QUERY_NOT_IN_LIST', enforced: safelist.enabled, message: 'operation not in the persisted query list' });
+      // With the safelist, the refusal below is the (enforced) decision: the core records it.
+      if (!safelist.enabled) context.decisions.push({ stage: 'admission', code: 'PERSISTED_QUERY_NOT_IN_LIST', enforced: false, message: 'operation not in the persisted query list' });
       context.logger.warn({ code: 'PERSISTED_QUERY_NOT_IN_LIST', query: params.query!.slice(0, 200), enforced: safelist.enabled }, 'operation not in the persisted query list');
     }
     if (safelist.enabled) throw new Refusal(400, 'PERSISTED_QUERY_NOT_IN_LIST', 'The operation is not in the persisted query list.');
