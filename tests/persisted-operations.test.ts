@@ -4,6 +4,7 @@ import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { startTestGateway, type TestGateway } from '../gateway/src/testing/test-gateway';
 import { buildManifest, manifestPath } from '../scripts/persisted-manifest';
 import { gatewayConfig, startPlatform, type Platform } from './support/platform';
+import { exchange } from './support/raw-http';
 
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PersistedQueryManifest;
 const op = (name: string) => manifest.operations.find((o) => o.name === name)!;
@@ -82,6 +83,24 @@ describe('persisted operations through the gateway', () => {
     expect(await post(safelisted.gateway.graphqlUrl, { query: UNLISTED })).toEqual(refused);
     expect(await post(safelisted.gateway.graphqlUrl, { query: UNLISTED, extensions: persisted(sha256Hex(UNLISTED)) })).toEqual(refused);
     expect(await post(safelisted.gateway.graphqlUrl, { extensions: persisted(sha256Hex(UNLISTED)) })).toEqual(refused);
+  });
+
+  it('safelist: a raw GET whose target hides a second query behind # or repeats query never runs the unlisted one', async () => {
+    const unlisted = encodeURIComponent(UNLISTED);
+    const listed = encodeURIComponent(op('Product').body);
+    const targets = [
+      `/graphql?query=${unlisted}#&query=x`,
+      `/graphql?query=${unlisted}#`,
+      `/graphql?query=${listed}&variables=%7B%22id%22%3A%22prd_0001%22%7D&query=${unlisted}`,
+      `/graphql?query=${unlisted}&query=${listed}`,
+      `/graphql?%71uery=${unlisted}&query=${listed}`,
+    ];
+    for (const target of targets) {
+      const raw = `GET ${target} HTTP/1.1\r\nHost: localhost\r\napollo-require-preflight: true\r\nConnection: close\r\n\r\n`;
+      const result = await exchange(safelisted.gateway.port, raw, { timeoutMs: 5_000, responses: 1 });
+      const response = result.responses[0]!;
+      expect({ target, status: response.status, code: JSON.parse(response.body.toString()).errors[0].extensions.code }).toEqual({ target, status: 400, code: 'BAD_REQUEST' });
+    }
   });
 
   it('without the safelist, listed ids are served and APQ still registers and serves any operation', async () => {

@@ -61,11 +61,13 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
     );
     const coordinates = [...new Set(pruned.denials.map((d) => d.coordinate))];
     const mode = directives.dry_run ? 'dry_run' : 'enforced';
-    audit(context, coordinates, mode, denials);
+    const refusing = !directives.dry_run && directives.reject_unauthorized;
+    audit(context, coordinates, mode, denials, !refusing);
     if (directives.dry_run) return undefined;
-    if (directives.reject_unauthorized) {
+    if (refusing) {
+      // The core records the refusal as this stage's decision, with the coordinates.
       const errors = dedupe(removedPaths(operation, fragments, pruned.removed, variables)).map(unauthorizedError);
-      throw new Refusal(400, UNAUTHORIZED, errors[0]?.message ?? 'Unauthorized field or type', { errors });
+      throw new Refusal(400, UNAUTHORIZED, `unauthorized: ${coordinates.join(', ')}`, { errors, extensions: { coordinates } });
     }
     return {
       document: pruned.document,
@@ -91,7 +93,7 @@ function dedupe(paths: (string | number)[][]): (string | number)[][] {
 }
 
 /** One log event, one decision and one count per coordinate for every request with a denial. */
-function audit(context: RequestContext, coordinates: string[], mode: 'enforced' | 'dry_run', denials: Counter): void {
+function audit(context: RequestContext, coordinates: string[], mode: 'enforced' | 'dry_run', denials: Counter, decide: boolean): void {
   const { principal } = context;
   context.logger.warn(
     {
@@ -104,12 +106,14 @@ function audit(context: RequestContext, coordinates: string[], mode: 'enforced' 
     },
     mode === 'enforced' ? 'unauthorized selections removed' : 'unauthorized selections would be removed (dry run)',
   );
-  context.decisions.push({
-    stage: 'authorization',
-    code: UNAUTHORIZED,
-    enforced: mode === 'enforced',
-    message: `unauthorized: ${coordinates.join(', ')}`,
-    details: { coordinates },
-  });
+  if (decide) {
+    context.decisions.push({
+      stage: 'authorization',
+      code: UNAUTHORIZED,
+      enforced: mode === 'enforced',
+      message: `unauthorized: ${coordinates.join(', ')}`,
+      details: { coordinates },
+    });
+  }
   for (const coordinate of coordinates) denials.add(1, { coordinate, mode });
 }
