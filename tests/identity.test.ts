@@ -94,9 +94,24 @@ describe('the identity stage against a JWKS server it does not control', () => {
       ['oversized', await jwks.sign(current, { pad: 'x'.repeat(9000) }), 'too large'],
       ['garbage', 'not-a-jwt', 'malformed'],
       ['no subject', await jwks.sign(current, { sub: undefined }), 'no subject'],
+      ['no exp', await jwks.sign(current, {}, { expiresIn: null }), 'missing exp'],
+      ['exp null', await jwks.sign(current, { exp: null }, { expiresIn: null }), 'malformed'],
+      ['exp a string', await jwks.sign(current, { exp: '4102444800' }, { expiresIn: null }), 'malformed'],
+      ['iat an hour from now', await jwks.sign(current, { iat: Math.floor(Date.now() / 1000) + 3600 }), 'issued in the future'],
     ];
     for (const [scenario, token, reason] of cases) {
       expect([scenario, await outcome(identity, bearer(token))]).toEqual([scenario, refused(reason)]);
+    }
+  });
+
+  it('allow_missing_exp lets an issuer that mints tokens without exp through; their exp, when present, still counts', async () => {
+    const lenient = await identityFor(jwks, {}, { allow_missing_exp: true });
+    try {
+      expect(await lenient.authenticate(bearer(await jwks.sign(current, { sub: 'usr_020' }, { expiresIn: null })))).toMatchObject({ kind: 'user', id: 'usr_020' });
+      expect(await outcome(lenient, bearer(await jwks.sign(current, { exp: null }, { expiresIn: null })))).toEqual(refused('malformed'));
+      expect(await outcome(lenient, bearer(await jwks.sign(current, {}, { expiresIn: Math.floor(Date.now() / 1000) - 120 })))).toEqual(refused('expired'));
+    } finally {
+      lenient.close();
     }
   });
 
@@ -408,6 +423,13 @@ describe('through the gateway on the real subgraphs', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="wrong audience"');
     expect(await res.json()).toEqual({ errors: [{ message: 'access token refused: wrong audience', extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
+
+  it('a token without exp is 401 "missing exp" at the gateway, with the Bearer challenge', async () => {
+    const res = await post('{ me { id } }', bearer(await jwks.sign(key, { sub: 'usr_003' }, { expiresIn: null })));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="missing exp"');
+    expect(await res.json()).toEqual({ errors: [{ message: 'access token refused: missing exp', extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 
   it('a valid token reads `me` as its user', async () => {

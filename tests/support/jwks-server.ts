@@ -28,7 +28,12 @@ export interface JwksServer {
   /** While true every fetch gets a 503, as from a provider that is down. */
   down: boolean;
   fetches: number;
-  sign(key: TestSigningKey, claims?: JWTPayload, options?: { expiresIn?: string | number; notBefore?: string | number; issuer?: string; audience?: string }): Promise<string>;
+  /** Signs a token for `usr_001` with iat now and exp in 10 minutes; `expiresIn: null` leaves exp to `claims`, as does an `iat` there. */
+  sign(
+    key: TestSigningKey,
+    claims?: Record<string, unknown>,
+    options?: { expiresIn?: string | number | null; notBefore?: string | number; issuer?: string; audience?: string },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -73,12 +78,12 @@ export async function startJwksServer(options: { issuer?: string; audience?: str
       state.fetches = n;
     },
     sign(key, claims = {}, o = {}) {
-      const jwt = new SignJWT({ sub: 'usr_001', ...claims })
+      const jwt = new SignJWT({ sub: 'usr_001', ...claims } as JWTPayload)
         .setProtectedHeader({ alg: key.alg, kid: key.kid })
         .setIssuer(o.issuer ?? issuer)
-        .setAudience(o.audience ?? audience)
-        .setIssuedAt()
-        .setExpirationTime(o.expiresIn ?? '10m');
+        .setAudience(o.audience ?? audience);
+      if (claims.iat === undefined) jwt.setIssuedAt();
+      if (o.expiresIn !== null) jwt.setExpirationTime(o.expiresIn ?? '10m');
       if (o.notBefore !== undefined) jwt.setNotBefore(o.notBefore);
       return jwt.sign(key.privateKey);
     },

@@ -29,6 +29,13 @@ const jwksSource = z
     issuers: commaList(z.array(z.string().min(1)).min(1)).describe('Accepted `iss` values. env JWT_ISSUER (comma list)'),
     audiences: commaList(z.array(z.string().min(1)).min(1)).describe('Accepted `aud` values; a token must name one. env JWT_AUDIENCE (comma list)'),
     algorithms: z.array(z.enum(JWS_ALGORITHMS)).min(1).default(['RS256', 'ES256', 'EdDSA']).describe('Accepted signing algorithms (none and HS* are never accepted).'),
+    allow_missing_exp: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept tokens from these issuers without an `exp` claim (refused by default, 401 "missing exp": such a token never expires, ' +
+          'so only removing its signing key ends it). Each is still verified again at least every 5 minutes.',
+      ),
     poll_interval: positiveDuration.default('60s').describe('How often the keys at url are re-fetched, so rotated keys are picked up without a restart.'),
     unknown_kid_cooldown: positiveDuration
       .default('30s')
@@ -87,7 +94,7 @@ export const authenticationConfigSchema = z
         jwt: z
           .object({
             jwks: z.array(jwksSource).min(1),
-            clock_skew: duration.default('30s').describe('Leeway for exp and nbf against clock drift.'),
+            clock_skew: duration.default('30s').describe('Leeway for exp, nbf and iat against clock drift.'),
             sources: z
               .array(tokenSource)
               .min(1)

@@ -7,7 +7,9 @@ import { JwksKeyCache, KeysUnavailableError, StaticKeySet, UnknownKeyError, type
 /** Why a token was refused, in words safe to show the client (no claim values, no key material). */
 export type TokenRejection =
   | 'expired'
+  | 'missing exp'
   | 'not yet valid'
+  | 'issued in the future'
   | 'bad signature'
   | 'wrong issuer'
   | 'wrong audience'
@@ -41,12 +43,15 @@ interface KeySource {
 class VerifiedTokens {
   private readonly entries = new Map<string, { principal: Principal; source: KeySource; generation: number; expiresAt: number }>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly now: () => number,
+  ) {}
 
   get(token: string): Principal | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
-    if (entry.generation === entry.source.keys.generation && Date.now() < entry.expiresAt) return entry.principal;
+    if (entry.generation === entry.source.keys.generation && this.now() < entry.expiresAt) return entry.principal;
     this.entries.delete(token);
     return undefined;
   }
@@ -58,7 +63,7 @@ class VerifiedTokens {
   }
 }
 
-/** At most this long between two signature checks of one token, whatever its exp says. */
+/** At most this long between two signature checks of one token, whatever its exp says (or when it has none). */
 const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
 const VERIFIED_TOKENS_MAX = 10_000;
 
@@ -69,7 +74,13 @@ export interface AccessTokenVerifier {
 }
 
 /** Builds the key sources (fetching each JWKS once; a provider that is down is reported, not fatal). */
-export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, meter?: Meter): Promise<AccessTokenVerifier> {
+export async function createAccessTokenVerifier(
+  jwt: JwtConfig,
+  logger: Logger,
+  meter?: Meter,
+  /** Epoch milliseconds; tests move it instead of waiting. */
+  now: () => number = Date.now,
+): Promise<AccessTokenVerifier> {
   const sources: KeySource[] = await Promise.all(
     jwt.jwks.map(async (config, i): Promise<KeySource> => {
       if (config.keys) return { config, keys: await StaticKeySet.create({ ...config, keys: config.keys }, `authentication.router.jwt.jwks.${i}`) };
@@ -79,7 +90,7 @@ export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, 
     }),
   );
   const clockTolerance = Math.round(jwt.clock_skew / 1000);
-  const verified = new VerifiedTokens(VERIFIED_TOKENS_MAX);
+  const verified = new VerifiedTokens(VERIFIED_TOKENS_MAX, now);
 
   return {
     async verify(token) {
@@ -99,16 +110,22 @@ export async function createAccessTokenVerifier(jwt: JwtConfig, logger: Logger, 
       const source = sources.find((s) => typeof issuer === 'string' && s.config.issuers.includes(issuer)) ?? sources[0]!;
       if (!(source.config.algorithms as string[]).includes(alg)) throw new TokenRejectedError('unsupported algorithm');
       const generation = source.keys.generation;
+      const verifiedAt = now();
       try {
         const { payload } = await jwtVerify(token, (header) => source.keys.keyFor(header.kid, header.alg as JwsAlgorithm), {
           issuer: source.config.issuers,
           audience: source.config.audiences,
           algorithms: source.config.algorithms,
+          // Without exp a token is good for as long as its key is: only an issuer said to mint such tokens gets them through.
+          requiredClaims: source.config.allow_missing_exp ? [] : ['exp'],
           clockTolerance,
+          currentDate: new Date(verifiedAt),
         });
         if (!payload.sub) throw new TokenRejectedError('no subject');
+        // jose checks iat only against a maximum age; one issued later than now is a broken clock or a token minted for later.
+        if (payload.iat !== undefined && payload.iat > verifiedAt / 1000 + clockTolerance) throw new TokenRejectedError('issued in the future');
         const principal: Principal = { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
-        const expiresAt = Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, payload.exp === undefined ? Infinity : (payload.exp + clockTolerance) * 1000);
+        const expiresAt = Math.min(verifiedAt + VERIFIED_TOKEN_TTL_MS, payload.exp === undefined ? Infinity : (payload.exp + clockTolerance) * 1000);
         verified.set(token, principal, source, generation, expiresAt);
         return principal;
       } catch (err) {
@@ -128,6 +145,9 @@ function classify(err: unknown): Error {
   if (err instanceof KeysUnavailableError) return new TokenUnverifiableError(err.message);
   if (err instanceof joseErrors.JWTExpired) return new TokenRejectedError('expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'exp' && err.reason === 'missing') return new TokenRejectedError('missing exp');
+    // A time claim that is not a number (exp: null, exp: "tomorrow") says nothing about time: the token is at fault.
+    if (err.reason === 'invalid') return new TokenRejectedError('malformed');
     if (err.claim === 'nbf') return new TokenRejectedError('not yet valid');
     if (err.claim === 'iss') return new TokenRejectedError('wrong issuer');
     if (err.claim === 'aud') return new TokenRejectedError('wrong audience');
