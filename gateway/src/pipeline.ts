@@ -8,6 +8,7 @@ import { PersistedOperations } from './admission/persisted-operations/persisted-
 import { operationLimitsPlugin, operationLimitsServerOptions } from './admission/plugin';
 import { RateLimiter } from './admission/rate-limit/limiter';
 import { rateLimitPlugin } from './admission/rate-limit/plugin';
+import { checkAuthorizationSupergraph } from './authorization/check';
 import { directivesAuthorization } from './authorization/stage';
 import type { GatewayConfig } from './config';
 import type { RequestContext } from './context';
@@ -56,11 +57,12 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
       subgraphUrls: config.override_subgraph_url,
       hotReload: config.supergraph.hot_reload,
       anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
+      checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, config.authorization),
     },
     (subgraph, url) =>
       new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, signingSecret),
     logger,
-    config.authorization.directives.enabled ? [directivesAuthorization(config.authorization.directives, serviceMetrics?.meter)] : [],
+    config.authorization.directives.enabled ? [directivesAuthorization({ ...config.authorization.directives, policies: config.authorization.policies }, serviceMetrics?.meter)] : [],
     metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
   );
   for (const [i, name] of config.health_check.required_subgraphs.entries()) {

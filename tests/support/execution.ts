@@ -7,6 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { ANONYMOUS, createLogger, maskUnexpectedErrors, type Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../../gateway/src/context';
+import type { ExecutionConfig } from '../../gateway/src/execution/config';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
 import type { PrePlanningStage } from '../../gateway/src/execution/pre-planning';
 import { trafficShapingConfigSchema } from '../../gateway/src/transport/config';
@@ -56,6 +57,8 @@ export async function startTestGateway(options: {
   supergraphPath: string;
   hotReload?: boolean;
   stages?: PrePlanningStage[];
+  /** Refuses a supergraph version, as pipeline.ts's authorization check does. */
+  checkSupergraph?: ExecutionConfig['checkSupergraph'];
   /** Run between Apollo Server's validation and the gateway, as the admission stage does. */
   plugins?: ApolloServerPlugin<RequestContext>[];
   logger?: Logger;
@@ -64,7 +67,13 @@ export async function startTestGateway(options: {
   const shaping = trafficShapingConfigSchema.parse(undefined);
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
-    { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
+    {
+      supergraphPath: options.supergraphPath,
+      subgraphUrls: {},
+      hotReload: options.hotReload ?? false,
+      anonymousTelemetry: false,
+      checkSupergraph: options.checkSupergraph,
+    },
     (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, process.env.IDENTITY_SIGNING_SECRET!),
     logger,
     options.stages,

@@ -4,7 +4,7 @@ import type { RequestContext } from '../context';
 import { OperationRefused, type PrePlanningChange, type PrePlanningInput, type PrePlanningStage } from '../execution/pre-planning';
 import type { ActiveSupergraph } from '../execution/supergraph';
 import { completeResponse, removedPaths, UNAUTHORIZED, unauthorizedError } from './complete';
-import type { AuthorizationConfig } from './config';
+import type { AuthorizationConfig, DirectivesAuthorizationConfig } from './config';
 import { grantOf, policyOf } from './policy';
 import { prune, type Pruned } from './prune';
 import { withStageSpan } from '../telemetry/tracing';
@@ -16,10 +16,10 @@ import { withStageSpan } from '../telemetry/tracing';
  */
 const results = new WeakMap<ActiveSupergraph, WeakMap<DocumentNode, Map<string, Pruned | null>>>();
 
-function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext): Pruned | undefined {
+function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext, policies: AuthorizationConfig['policies']): Pruned | undefined {
   const policy = policyOf(supergraph);
   if (policy.fields.size === 0 && policy.types.size === 0) return undefined;
-  const grant = grantOf(policy, context.principal);
+  const grant = grantOf(policy, context.principal, policies);
   let byDocument = results.get(supergraph);
   if (!byDocument) results.set(supergraph, (byDocument = new WeakMap()));
   let byGrant = byDocument.get(document);
@@ -33,14 +33,14 @@ function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, conte
 }
 
 /**
- * Enforces @authenticated and @requiresScopes before planning, as Apollo Router does: unauthorized
+ * Enforces @authenticated, @requiresScopes and @policy before planning, as Apollo Router does: unauthorized
  * fields leave the operation (no subgraph is asked for them) and the response gets null at their paths
  * with one UNAUTHORIZED_FIELD_OR_TYPE error each; or, with reject_unauthorized, the operation is refused.
  */
-export function directivesAuthorization(config: AuthorizationConfig['directives'], meter: Meter = metrics.getMeter('switchyard-gateway')): PrePlanningStage {
+export function directivesAuthorization(config: DirectivesAuthorizationConfig, meter: Meter = metrics.getMeter('switchyard-gateway')): PrePlanningStage {
   /** Denials per schema coordinate and mode (enforced, dry_run), on the gateway's /metrics. */
   const denials = meter.createCounter('switchyard.authorization.denials', {
-    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated or @requiresScopes',
+    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated, @requiresScopes or @policy',
   });
   return {
     name: 'authorization',
@@ -48,7 +48,7 @@ export function directivesAuthorization(config: AuthorizationConfig['directives'
   };
 
   function authorize({ document, operationName, variables, context, supergraph }: PrePlanningInput): PrePlanningChange | undefined {
-    const pruned = pruneCached(document, supergraph, context);
+    const pruned = pruneCached(document, supergraph, context, config.policies);
     if (!pruned) return undefined;
     const operation = getOperationAST(document, operationName);
     if (!operation) return undefined;
