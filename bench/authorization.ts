@@ -2,7 +2,7 @@
  * npm run bench:authz: the authorization stage's cost, side by side in one run, on the replaying
  * subgraphs (bench/replay-subgraphs.ts) and the cross-subgraph query, signed in with a token that holds
  * every scope the query needs (so nothing is removed):
- *   - off: authorization.directives.enabled false;
+ *   - off: authorization.directives.enabled false (and unsafe_allow_unenforced, which that needs);
  *   - on: directives enforced (the policy read, the principal's grant looked up, the pruning cached).
  * Each gateway is its own process. Also times the identity signature the transport adds per subgraph call.
  */
@@ -25,7 +25,9 @@ runBenchmark(async () => {
   const common = { demand_control: { enabled: false }, rate_limit: { enabled: false } };
   const gateways = [];
   try {
-    for (const enabled of [false, true]) gateways.push(await startBenchGateway({ ...common, authorization: { directives: { enabled } } }, env));
+    for (const enabled of [false, true]) {
+      gateways.push(await startBenchGateway({ ...common, authorization: { directives: { enabled, unsafe_allow_unenforced: !enabled } } }, env));
+    }
     process.stdout.write(`signed in as usr_001 with ${BENCH_SCOPES.join(' ')}\n`);
     const rows = await compareVariants([
       { name: 'authorization off', url: gateways[0]!.url, headers },

@@ -17,7 +17,7 @@ runBenchmark(async () => {
   const { env, headers, process: subgraphs, issuer } = await startReplayingSubgraphs();
   const gateway = await startBenchGateway(
     {
-      authorization: { directives: { enabled: false } },
+      authorization: { directives: { enabled: false, unsafe_allow_unenforced: true } },
       authentication: {
         router: { jwt: { jwks: [{ url: env.JWT_JWKS_URL, issuers: [env.JWT_ISSUER], audiences: [env.JWT_AUDIENCE] }] } },
         api_keys: { keys: [{ name: 'bench', sha256: apiKey.sha256, scopes: ['products:read'] }] },

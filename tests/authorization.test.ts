@@ -1,7 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { backends } from './support/servers';
 import { signIdentity } from '@switchyard/service-kit';
-import { startGateway } from '../gateway/src/main';
-import { gatewayConfig, startPlatform, type Caller, type Platform } from './support/platform';
+import { startGateway, type RunningGateway } from '../gateway/src/main';
+import { composeTestSupergraph, startTestSubgraph, type TestSubgraph } from './support/execution';
+import { makeSigningKey, startJwksServer, type JwksServer, type TestSigningKey } from './support/jwks-server';
+import { gatewayConfig, send, startPlatform, type Caller, type Platform } from './support/platform';
 
 const ANON = undefined;
 /** usr_002 owns ord_s00001 (and others); the customer scopes are orders:read and orders:write. */
@@ -398,3 +403,149 @@ async function namedOperation(platform: Platform, query: string, operationName: 
   });
   return (await res.json()) as { data?: unknown; errors?: unknown };
 }
+
+/**
+ * @policy on a subgraph of its own: on a field that composition carries onto its interface
+ * (Employee.salary, so Person.salary), and on a type as an OR of ANDs (Dossier: hr and cleared, or admin).
+ */
+const HR_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@policy"])
+  interface Person { id: ID! name: String! salary: Int }
+  type Employee implements Person @key(fields: "id") { id: ID! name: String! salary: Int @policy(policies: [["payroll"]]) }
+  type Contractor implements Person @key(fields: "id") { id: ID! name: String! salary: Int }
+  type Dossier @key(fields: "id") @policy(policies: [["hr", "cleared"], ["admin"]]) { id: ID! summary: String! }
+  type Query { headcount: Int! people: [Person!]! dossier(id: ID!): Dossier }
+`;
+const HR_POLICIES = {
+  payroll: { scopes: [['payroll:read']] },
+  hr: { claims: { groups: 'hr' } },
+  cleared: { claims: { clearance: ['secret', 'top-secret'] } },
+  admin: { scopes: [['hr:admin']] },
+};
+
+describe('@policy through the gateway, with tokens from an identity provider', () => {
+  let hr: TestSubgraph;
+  let jwks: JwksServer;
+  let key: TestSigningKey;
+  let supergraphPath: string;
+  let gateway: RunningGateway;
+  const configWith = (overrides: Record<string, unknown>) =>
+    gatewayConfig({
+      'supergraph.schema_path': supergraphPath,
+      'authentication.router.jwt': { jwks: [{ url: jwks.url, issuers: [jwks.issuer], audiences: [jwks.audience] }] },
+      'authorization.policies': HR_POLICIES,
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    hr = await startTestSubgraph('hr', HR_SDL, {
+      Query: {
+        headcount: () => 2,
+        people: () => [
+          { __typename: 'Employee', id: 'e1', name: 'Ada', salary: 100 },
+          { __typename: 'Contractor', id: 'c1', name: 'Bob', salary: 50 },
+        ],
+        dossier: (_: unknown, { id }: { id: string }) => ({ id, summary: 'clean' }),
+      },
+    });
+    jwks = await startJwksServer();
+    key = await makeSigningKey('hr-key');
+    jwks.keys = [key];
+    supergraphPath = join(mkdtempSync(join(tmpdir(), 'switchyard-')), 'supergraph.graphql');
+    writeFileSync(supergraphPath, composeTestSupergraph([hr]));
+    gateway = await startGateway(configWith({}));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all([hr?.close(), jwks?.close()]);
+  });
+
+  const QUERY = '{ headcount people { name salary } dossier(id: "d1") { summary } }';
+  const PEOPLE = [{ name: 'Ada', salary: 100 }, { name: 'Bob', salary: 50 }];
+  const NO_SALARIES = [{ name: 'Ada', salary: null }, { name: 'Bob', salary: null }];
+  const SALARIES_DENIED = [denied('people', 0, 'salary'), denied('people', 1, 'salary')];
+  const cases: { name: string; claims?: Record<string, unknown>; query?: string; data: unknown; errors?: unknown[]; notSent: string[] }[] = [
+    {
+      name: 'no token: the salaries and the dossier are null with an error each',
+      data: { headcount: 2, people: NO_SALARIES, dossier: null },
+      errors: [...SALARIES_DENIED, denied('dossier')],
+      notSent: ['salary', 'dossier'],
+    },
+    {
+      name: 'a token lacking payroll:read, with the hr and clearance claims: the dossier is served, the salaries are not',
+      claims: { groups: 'hr', clearance: 'secret' },
+      data: { headcount: 2, people: NO_SALARIES, dossier: { summary: 'clean' } },
+      errors: SALARIES_DENIED,
+      notSent: ['salary'],
+    },
+    {
+      name: 'payroll:read serves the salaries, through the interface, to a token with no claims; the dossier stays null',
+      claims: { scope: 'payroll:read' },
+      data: { headcount: 2, people: PEOPLE, dossier: null },
+      errors: [denied('dossier')],
+      notSent: ['dossier'],
+    },
+    {
+      name: 'a wrong claim value (groups: finance) does not meet hr',
+      claims: { scope: 'payroll:read', groups: 'finance', clearance: 'secret' },
+      data: { headcount: 2, people: PEOPLE, dossier: null },
+      errors: [denied('dossier')],
+      notSent: ['dossier'],
+    },
+    {
+      name: 'hr without one of the listed clearances does not meet the AND of hr and cleared',
+      claims: { scope: 'payroll:read', groups: 'hr', clearance: 'confidential' },
+      data: { headcount: 2, people: PEOPLE, dossier: null },
+      errors: [denied('dossier')],
+      notSent: ['dossier'],
+    },
+    {
+      name: 'an array claim holding hr among other groups meets hr',
+      claims: { scope: 'payroll:read', groups: ['ops', 'hr'], clearance: 'top-secret' },
+      data: { headcount: 2, people: PEOPLE, dossier: { summary: 'clean' } },
+      notSent: [],
+    },
+    {
+      name: 'the other alternative, admin (hr:admin) alone, serves the dossier',
+      claims: { scope: 'hr:admin' },
+      data: { headcount: 2, people: NO_SALARIES, dossier: { summary: 'clean' } },
+      errors: SALARIES_DENIED,
+      notSent: ['salary'],
+    },
+    {
+      name: 'aliases and fragments: errors at the aliased paths, only where a fragment applies',
+      query: '{ people { ... on Employee { pay: salary } ...Card } d: dossier(id: "d1") { ...Summary } } fragment Card on Person { n: name s: salary } fragment Summary on Dossier { summary }',
+      data: { people: [{ pay: null, n: 'Ada', s: null }, { n: 'Bob', s: null }], d: null },
+      errors: [denied('people', 0, 'pay'), denied('people', 0, 's'), denied('people', 1, 's'), denied('d')],
+      notSent: ['salary', 'dossier', 'Summary'],
+    },
+  ];
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const before = hr.received.length;
+    const headers: Record<string, string> = c.claims ? { authorization: `Bearer ${await jwks.sign(key, { sub: 'usr_hr', ...c.claims })}` } : {};
+    const { status, body } = await send(gateway.graphqlUrl, c.query ?? QUERY, headers);
+    expect({ status, data: body.data, errors: body.errors }).toEqual({ status: 200, data: c.data, errors: c.errors });
+    for (const field of c.notSent) expect(hr.received.slice(before).filter((q) => new RegExp(`\\b${field}\\b`).test(q))).toEqual([]);
+  });
+
+  it('a supergraph naming a policy the config does not define stops the start, naming the policy and where it is applied', async () => {
+    const { cleared: _, ...withoutCleared } = HR_POLICIES;
+    await expect(startGateway(configWith({ 'authorization.policies': withoutCleared }))).rejects.toThrow(
+      `authorization.policies: ${supergraphPath} applies @policy "cleared" (at Dossier), which is not defined; define it there`,
+    );
+  });
+
+  it('with authorization off the gateway does not start on this supergraph, unless unsafe_allow_unenforced serves it open', async () => {
+    await expect(startGateway(configWith({ 'authorization.directives.enabled': false }))).rejects.toThrow(
+      `authorization.directives.enabled: false, but ${supergraphPath} protects Dossier, Employee.salary, Person.salary with @authenticated, ` +
+        '@requiresScopes or @policy, so every caller would get them; enable it, or set authorization.directives.unsafe_allow_unenforced: true',
+    );
+    const open = await startGateway(configWith({ 'authorization.directives.enabled': false, 'authorization.directives.unsafe_allow_unenforced': true }));
+    try {
+      expect((await send(open.graphqlUrl, QUERY)).body).toEqual({ data: { headcount: 2, people: PEOPLE, dossier: { summary: 'clean' } } });
+    } finally {
+      await open.close();
+    }
+  });
+});

@@ -51,8 +51,10 @@ describe('a gateway in front of a hung subgraph', () => {
       products: platform.gateway.subgraphs.find((s) => s.name === 'products')!.url,
       orders: hung.url,
     };
-    // Authorization off: every orders field needs a signed-in caller, and this is about the transport.
-    gateway = await startGateway(gatewayConfig({ override_subgraph_url: urls, 'authorization.directives.enabled': false }));
+    // Authorization off (so the opt-out too): every orders field needs a signed-in caller, and this is about the transport.
+    gateway = await startGateway(
+      gatewayConfig({ override_subgraph_url: urls, 'authorization.directives.enabled': false, 'authorization.directives.unsafe_allow_unenforced': true }),
+    );
     strict = await startGateway(gatewayConfig({ override_subgraph_url: urls, 'health_check.required_subgraphs': ['orders'] }));
   });
   afterAll(async () => {

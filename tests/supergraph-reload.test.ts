@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@switchyard/service-kit';
 import pino from 'pino';
+import { checkAuthorizationSupergraph } from '../gateway/src/plugins/authorization/check';
+import { authorizationConfigSchema } from '../gateway/src/plugins/authorization/config';
 import type { GatewayPlugin } from '../gateway/src/core/plugin';
 import { composeTestSupergraph, eventually, startTestGateway, startTestSubgraph, type TestGateway, type TestSubgraph } from './support/execution';
 
@@ -23,6 +25,12 @@ const V2_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9")
   type Query { hello: String! slow: String! farewell: String! }
 `;
+/** V2 with farewell behind a policy: `staff` is defined in the config the gateway runs with, `auditor` is not. */
+const withPolicy = (policy: string) => `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@policy"])
+  type Query { hello: String! slow: String! farewell: String! @policy(policies: [["${policy}"]]) }
+`;
+const AUTHORIZATION = authorizationConfigSchema.parse({ policies: { staff: { scopes: [['staff']] } } });
 
 describe('hot reload of the supergraph file', () => {
   let v1: TestSubgraph;
@@ -68,7 +76,13 @@ describe('hot reload of the supergraph file', () => {
     v2Supergraph = composeTestSupergraph([v2]);
     path = join(mkdtempSync(join(tmpdir(), 'switchyard-')), 'supergraph.graphql');
     writeFileSync(path, v1Supergraph);
-    gateway = await startTestGateway({ supergraphPath: path, hotReload: true, plugins: [holdAfterValidation, recordPlanningSupergraph], logger });
+    gateway = await startTestGateway({
+      supergraphPath: path,
+      hotReload: true,
+      checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, AUTHORIZATION),
+      plugins: [holdAfterValidation, recordPlanningSupergraph],
+      logger,
+    });
   });
   afterAll(async () => {
     slowResponse.open();
@@ -128,6 +142,26 @@ describe('hot reload of the supergraph file', () => {
     expect(status().lastFailure!.message).toMatch(/unknown-security\/v0\.1 is for: SECURITY but is unsupported/);
     expect(status().hash).toBe(sha256(v1Supergraph));
     expect(await gateway.graphql('{ hello }')).toEqual({ status: 200, body: { data: { hello: 'hello from v1' } } });
+  });
+
+  it('refuses a supergraph naming a policy the config does not define, saying which and where, and keeps serving the old one', async () => {
+    const undefinedPolicy = composeTestSupergraph([{ ...v2, sdl: withPolicy('auditor') }]);
+    writeFileSync(path, undefinedPolicy);
+    await eventually(() => status().lastFailure !== undefined, 'the reload is refused');
+    expect(status()).toEqual({
+      hash: sha256(v1Supergraph),
+      loadedAt: expect.any(String),
+      path,
+      lastFailure: {
+        at: expect.any(String),
+        message: `authorization.policies: ${path} applies @policy "auditor" (at Query.farewell), which is not defined; define it there`,
+      },
+    });
+    expect(await gateway.graphql('{ hello }')).toEqual({ status: 200, body: { data: { hello: 'hello from v1' } } });
+
+    // The same supergraph naming a policy the config defines is served.
+    await swapTo(composeTestSupergraph([{ ...v2, sdl: withPolicy('staff') }]));
+    expect(gateway.execution.subgraphs).toEqual([{ name: 'greetings', url: v2.url }]);
   });
 
   it('lets a request in flight during the swap finish with the old schema’s result', async () => {

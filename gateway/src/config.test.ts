@@ -55,7 +55,7 @@ const DEFAULTS: GatewayConfig = {
   override_subgraph_url: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
-  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false } },
+  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, policies: {} },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: {
     apollo: { anonymous_telemetry: false },
@@ -113,9 +113,13 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: {} })).toEqual(DEFAULTS);
   });
 
-  it('accepts the example file, which shows every default and three example sections', () => {
+  it('accepts the example file, which shows every default and four example sections', () => {
     expect(loadGatewayConfig({ file: EXAMPLE, env: {} })).toEqual({
       ...DEFAULTS,
+      authorization: {
+        ...DEFAULTS.authorization,
+        policies: { support: { authenticated: true, scopes: [['users:read']], claims: { groups: ['support', 'admin'] } } },
+      },
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
       traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
       subgraph_identity: { signing_secret: null },

@@ -4,6 +4,7 @@ import type { GatewayPlugin } from './core/plugin';
 import { Pipeline } from './core/pipeline';
 import { createExecution, type Execution } from './execution/gateway';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
+import { checkAuthorizationSupergraph } from './plugins/authorization/check';
 import { useAuthorization } from './plugins/authorization/useAuthorization';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
@@ -95,6 +96,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         subgraphUrls: config.override_subgraph_url,
         hotReload: config.supergraph.hot_reload,
         anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
+        checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, config.authorization),
       },
       (subgraph, url) =>
         new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, (context, request) =>

@@ -8,6 +8,7 @@ import { createHttpServer, createLogger, listen, type Logger } from '@switchyard
 import { loadGatewayConfig } from '../../gateway/src/config';
 import type { GatewayPlugin } from '../../gateway/src/core/plugin';
 import { Pipeline } from '../../gateway/src/core/pipeline';
+import type { ExecutionConfig } from '../../gateway/src/execution/config';
 import { registerHttpEdge } from '../../gateway/src/http/edge';
 import { createExecution, type Execution } from '../../gateway/src/execution/gateway';
 import { trafficShapingConfigSchema } from '../../gateway/src/transport/config';
@@ -57,13 +58,21 @@ export async function startTestGateway(options: {
   supergraphPath: string;
   hotReload?: boolean;
   plugins?: GatewayPlugin[];
+  /** Refuses a supergraph version, as the gateway's authorization check does. */
+  checkSupergraph?: ExecutionConfig['checkSupergraph'];
   logger?: Logger;
 }): Promise<TestGateway> {
   const logger = options.logger ?? createLogger('gateway', 'silent');
   const shaping = trafficShapingConfigSchema.parse(undefined);
   const transport = createSubgraphHttpClient(shaping.all);
   const execution = createExecution(
-    { supergraphPath: options.supergraphPath, subgraphUrls: {}, hotReload: options.hotReload ?? false, anonymousTelemetry: false },
+    {
+      supergraphPath: options.supergraphPath,
+      subgraphUrls: {},
+      hotReload: options.hotReload ?? false,
+      anonymousTelemetry: false,
+      checkSupergraph: options.checkSupergraph,
+    },
     (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, () => undefined),
     logger,
   );

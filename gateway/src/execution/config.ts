@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { booleanFromEnv, httpUrl, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
+import type { ActiveSupergraph } from './supergraph';
 
 /** The supergraph shipped beside the gateway package, found from src/ and dist/ alike. */
 const BUNDLED_SUPERGRAPH = join(__dirname, '..', '..', 'supergraph.graphql');
@@ -42,4 +43,6 @@ export interface ExecutionConfig {
   hotReload: boolean;
   /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
   anonymousTelemetry: boolean;
+  /** Throws for a supergraph the rest of the config cannot serve safely; see SupergraphManagerOptions.check. */
+  checkSupergraph?: (supergraph: ActiveSupergraph) => void;
 }

@@ -33,6 +33,7 @@ export function createExecution(
     path: config.supergraphPath,
     subgraphUrls: config.subgraphUrls,
     hotReload: config.hotReload,
+    check: config.checkSupergraph,
     logger,
   });
   const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });

@@ -23,6 +23,12 @@ export interface SupergraphManagerOptions {
   path: string;
   subgraphUrls: Record<string, string>;
   hotReload: boolean;
+  /**
+   * Throws, with a message naming the config key at fault, for a supergraph that is valid but that the
+   * rest of the config cannot serve safely (authorization's, say): at start the gateway does not start,
+   * on reload the previous version keeps serving.
+   */
+  check?: (supergraph: ActiveSupergraph) => void;
   logger: Logger;
 }
 
@@ -45,6 +51,7 @@ export class SupergraphManager {
 
   constructor(private readonly options: SupergraphManagerOptions) {
     this.current = readSupergraphFile(resolve(options.path), options.subgraphUrls);
+    options.check?.(this.current);
   }
 
   get active(): ActiveSupergraph {
@@ -100,6 +107,7 @@ export class SupergraphManager {
     if (hash === this.refusedHash) return;
     try {
       const next = checkSupergraph(path, sdl, this.options.subgraphUrls);
+      this.options.check?.(next);
       const commit = await prepare(next);
       const previous = this.current;
       this.current = next;

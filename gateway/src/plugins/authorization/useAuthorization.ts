@@ -15,10 +15,10 @@ import { prune, type Pruned } from './prune';
  */
 const results = new WeakMap<ActiveSupergraph, WeakMap<DocumentNode, Map<string, Pruned | null>>>();
 
-function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext): Pruned | undefined {
+function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext, policies: AuthorizationConfig['policies']): Pruned | undefined {
   const policy = policyOf(supergraph);
   if (policy.fields.size === 0 && policy.types.size === 0) return undefined;
-  const grant = grantOf(policy, context.principal);
+  const grant = grantOf(policy, context.principal, policies);
   let byDocument = results.get(supergraph);
   if (!byDocument) results.set(supergraph, (byDocument = new WeakMap()));
   let byGrant = byDocument.get(document);
@@ -32,7 +32,7 @@ function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, conte
 }
 
 /**
- * Enforces @authenticated and @requiresScopes before planning, as Apollo Router does: unauthorized
+ * Enforces @authenticated, @requiresScopes and @policy before planning, as Apollo Router does: unauthorized
  * fields leave the operation (no subgraph is asked for them) and the response gets null at their paths
  * with one UNAUTHORIZED_FIELD_OR_TYPE error each; or, with reject_unauthorized, the operation is refused.
  * @skip and @include are read with the coerced variables, defaults applied, as execution reads them.
@@ -41,7 +41,7 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
   const directives = config.directives;
   /** Denials per schema coordinate and mode (enforced, dry_run), on the gateway's /metrics. */
   const denials = meter.createCounter('switchyard.authorization.denials', {
-    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated or @requiresScopes',
+    description: 'Selections removed (or, in dry_run, that would be) for an unmet @authenticated, @requiresScopes or @policy',
   });
   return {
     name: 'authorization',
@@ -51,7 +51,7 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
 
   function authorize(context: RequestContext, { document, original }: PlanningInput): PlanningChange | undefined {
     const supergraph = original.served.supergraph;
-    const pruned = pruneCached(document, supergraph, context);
+    const pruned = pruneCached(document, supergraph, context, config.policies);
     if (!pruned) return undefined;
     const operation = getOperationAST(document, original.operationName);
     if (!operation) return undefined;
