@@ -65,6 +65,20 @@ describe('the identity stage against a JWKS server it does not control', () => {
     expect(await identity.authenticate(bearer(scp))).toMatchObject({ kind: 'user', id: 'usr_004', scopes: ['users:read'] });
   });
 
+  it('a token whose scopes are not RFC 6749 scope-tokens is refused whole (401 malformed scopes), none dropped', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['an `scp` element hiding a second scope after a space', { scp: ['x orders:read:any'] }],
+      ['an `scp` element with a tab', { scp: ['x\torders:read:any'] }],
+      ['an `scp` element with a newline', { scp: ['x\norders:read:any'] }],
+      ['an empty `scp` element', { scp: ['orders:read', ''] }],
+      ['a non-string `scp` element', { scp: ['orders:read', 42] }],
+      ['a `scope` string with a double space', { scope: 'orders:read  orders:write' }],
+    ];
+    for (const [scenario, claims] of cases) {
+      expect([scenario, await outcome(identity, bearer(await jwks.sign(current, { sub: 'usr_003', ...claims })))]).toEqual([scenario, refused('malformed scopes')]);
+    }
+  });
+
   it('no credential at all is anonymous, not an error', async () => {
     expect(await identity.authenticate({})).toBe(ANONYMOUS);
   });

@@ -6,6 +6,7 @@ export * from './http';
 export * from './loaders';
 export * from './logging';
 export * from './principal';
+export * from './scopes';
 export * from './server';
 export * from './subgraph';
 export * from './telemetry/tracing';
