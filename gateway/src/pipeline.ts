@@ -17,7 +17,7 @@ import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/re
 import { createIdentity, type Authenticate } from './identity/identity';
 import { operationAttributesPlugin, tracedPlugin } from './telemetry/tracing';
 import { GatewayMetrics } from './telemetry/gateway-metrics';
-import { SubgraphDataSource } from './transport/subgraph-data-source';
+import { SubgraphDataSource, subgraphHeaders } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
 export interface Pipeline {
@@ -47,7 +47,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
   // Switchyard's subgraphs trust only a signed principal. In front of subgraphs that read no identity
   // headers the secret means nothing, so it is not required; without it no principal is forwarded.
   const signingSecret = config.subgraph_identity.signing_secret ?? undefined;
-  if (!signingSecret) logger.warn('subgraph_identity.signing_secret is not set (env IDENTITY_SIGNING_SECRET): subgraphs get no caller identity');
+  if (!signingSecret) logger.warn('subgraph_identity.signing_secret is not set (env IDENTITY_SIGNING_SECRET): subgraph requests are unsigned, which Switchyard subgraphs refuse');
   const metrics = serviceMetrics && new GatewayMetrics(serviceMetrics.meter);
   const transport = createSubgraphHttpClient(shaping.all, metrics?.recordSubgraphFetch);
   const execution = createExecution(
@@ -107,7 +107,7 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
   }
   // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
   const subgraphHealth = watchSubgraphHealth(
-    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url) })),
+    () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url, signingSecret) })),
     PROBE_INTERVAL_MS,
   );
   const readiness = gatewayReadiness({
@@ -138,12 +138,13 @@ export async function buildPipeline(config: GatewayConfig, logger: Logger, servi
 }
 
 /** A subgraph is up when it answers the smallest valid GraphQL query. */
-async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: string): Promise<void> {
+async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: string, signingSecret: string | undefined): Promise<void> {
+  const body = JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' });
   const answer = (await client.post({
     subgraph,
     url,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
+    headers: subgraphHeaders(undefined, signingSecret, subgraph, body),
+    body,
     timeoutMs: PROBE_TIMEOUT_MS,
     probe: true,
   })) as { data?: { __typename?: string } };

@@ -1,21 +1,22 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { principalToHeaders } from '@switchyard/service-kit';
+import { randomUUID } from 'node:crypto';
+import { ANONYMOUS, signSubgraphRequest } from '@switchyard/service-kit';
 import type { RequestContext } from '../context';
 import type { SubgraphHttpClient } from './subgraph-http-client';
 
 /**
  * The headers a subgraph gets: never the client's (cookies, tokens), only the request id and the
- * verified principal, signed with the shared secret so that the subgraph can tell it came from here.
- * Without a secret no principal is forwarded at all: an unsigned one would be trusted by nobody.
+ * verified principal, with a signature (shared secret) over them, the subgraph's name and the exact body,
+ * so that the subgraph can tell the request came from here, for it, as it is. Anonymous requests and the
+ * gateway's own (readiness probes, with no request context and a request id of their own) are signed too:
+ * Switchyard's subgraphs refuse anything unsigned. Without a secret nothing is signed.
  */
-export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  // Health checks and the gateway's own requests carry no request context.
-  if (!context?.requestId) return headers;
-  headers['x-request-id'] = context.requestId;
-  if (signingSecret) Object.assign(headers, principalToHeaders(context.principal, { secret: signingSecret, requestId: context.requestId }));
-  return headers;
+export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string | undefined, subgraph: string, body: string): Record<string, string> {
+  const requestId = context?.requestId || randomUUID();
+  if (!signingSecret) return { 'content-type': 'application/json', 'x-request-id': requestId };
+  const principal = context?.principal ?? ANONYMOUS;
+  return { 'content-type': 'application/json', ...signSubgraphRequest({ secret: signingSecret, principal, requestId, subgraph, body }) };
 }
 
 /**
@@ -37,11 +38,12 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     // Only a client's operation has a request context; health checks and schema loads have none.
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     const { query, variables, operationName, extensions } = options.request;
+    const body = JSON.stringify({ query, variables, operationName, extensions });
     const answer = await this.client.post({
       subgraph: this.subgraph,
       url: this.url,
-      headers: subgraphHeaders(context, this.signingSecret),
-      body: JSON.stringify({ query, variables, operationName, extensions }),
+      headers: subgraphHeaders(context, this.signingSecret, this.subgraph, body),
+      body,
       timeoutMs: this.timeoutMs,
       signal: context?.signal,
     });

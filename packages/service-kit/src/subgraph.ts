@@ -8,11 +8,11 @@ import { parse } from 'graphql';
 import { z } from 'zod';
 import { booleanFromEnv, loadConfig, logLevel, port } from './config';
 import { migrate, openDatabase, type Database } from './db';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerGraphQLRoute } from './graphql-http';
 import { createLogger, type Logger } from './logging';
 import { HttpError } from './http';
-import { IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, principalFromHeaders, type Principal } from './principal';
+import { ANONYMOUS, IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, verifySubgraphRequest, type Caller, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
 import { maskUnexpectedErrors } from './graphql-util';
 import { shutdownTracing } from './telemetry/tracing';
@@ -101,7 +101,7 @@ async function openSubgraphDatabase(
 }
 
 export interface SubgraphContext<L> {
-  /** ANONYMOUS when the gateway sent no principal. */
+  /** The principal the gateway signed the request for: ANONYMOUS for a caller without credentials. */
   principal: Principal;
   loaders: L;
 }
@@ -140,21 +140,22 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   await apollo.start();
   try {
     const app = createHttpServer({ logger, bodyLimitBytes: config.server.bodyLimitBytes, metrics });
-    const secret = config.identity.signingSecret;
-    // Refused here, as a 401, rather than in the context function, where Apollo would make it a 500.
-    // The context verifies again (microseconds) instead of passing the result through a side map.
+    keepRawJsonBodies(app);
+    const signing = { secret: config.identity.signingSecret, service: options.name };
+    const principals = new WeakMap<FastifyRequest, Principal>();
+    // Every GraphQL request, anonymous ones included, must carry the gateway's signature over this
+    // subgraph's name and the body's bytes, whatever the network lets through. Refused here, as a 401,
+    // rather than in the context function, where Apollo would make it a 500.
     app.addHook('preHandler', async (request) => {
       if (request.routeOptions.url !== '/graphql') return;
-      try {
-        principalFromHeaders(request.headers, secret);
-      } catch (err) {
-        if (!(err instanceof IdentityRefused)) throw err;
-        request.log.warn({ reason: err.message }, 'identity headers refused');
-        throw new HttpError(401, err.message, 'UNAUTHENTICATED');
-      }
+      const caller = callerOf(request, signing);
+      if (caller.kind === 'service') throw new HttpError(403, 'only the gateway may query the graph', 'FORBIDDEN');
+      principals.set(request, caller.kind === 'anonymous' ? ANONYMOUS : { kind: caller.kind, id: caller.id, scopes: [...caller.scopes], claims: {} });
     });
+    // POST only: a signature covers the body, and a GET would carry its operation in the unsigned URL.
     registerGraphQLRoute(app, apollo, {
-      context: async (request) => ({ principal: principalFromHeaders(request.headers, secret), loaders: options.createLoaders() }),
+      methods: ['POST'],
+      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders() }),
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
     registerMetricsRoute(app, metrics);
@@ -174,6 +175,35 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   } catch (err) {
     await apollo.stop();
     throw err;
+  }
+}
+
+/** The exact bytes of each JSON request body, kept because signatures cover the body's SHA-256. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+const NO_BODY = Buffer.alloc(0);
+
+/** JSON bodies parsed as before (same errors, same prototype-poisoning checks), their bytes kept. */
+function keepRawJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    rawBodies.set(request, body as Buffer);
+    parseJson(request, body.toString('utf8'), done);
+  });
+}
+
+/**
+ * Who sent a request to this service, verified: the signature must cover this service's name and the
+ * exact body received (no body, or one that is not JSON, is checked as empty, which nothing signs).
+ * Anything else is a 401, with a reason that is safe to show.
+ */
+export function callerOf(request: FastifyRequest, signing: { secret: string; service: string }): Caller {
+  try {
+    return verifySubgraphRequest(request.headers, rawBodies.get(request) ?? NO_BODY, { secret: signing.secret, subgraph: signing.service });
+  } catch (err) {
+    if (!(err instanceof IdentityRefused)) throw err;
+    request.log.warn({ reason: err.message }, 'request signature refused');
+    throw new HttpError(401, err.message, 'UNAUTHENTICATED');
   }
 }
 
