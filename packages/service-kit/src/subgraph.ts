@@ -121,7 +121,7 @@ interface SubgraphOptions<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   /** Fresh loaders per request, so batching and caching never leak across callers. */
   createLoaders: () => L;
-  registerRoutes?: (app: FastifyInstance) => void;
+  registerRoutes?: SubgraphParts<L>['registerRoutes'];
 }
 
 /** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
@@ -159,7 +159,7 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
     registerMetricsRoute(app, metrics);
-    options.registerRoutes?.(app);
+    options.registerRoutes?.(app, (request) => callerOf(request, signing));
     const server = await listen(app, { host: config.server.host, port: config.server.port, drainMs: config.server.drainMs });
     return {
       url: server.url,
@@ -211,8 +211,11 @@ export function callerOf(request: FastifyRequest, signing: { secret: string; ser
 export interface SubgraphParts<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   createLoaders: () => L;
-  /** Routes beside /graphql, such as an internal API. */
-  registerRoutes?: (app: FastifyInstance) => void;
+  /**
+   * Routes beside /graphql, such as an internal API; `callerOf` gives a request's verified caller
+   * (signed for this service and its body) or throws the 401.
+   */
+  registerRoutes?: (app: FastifyInstance, callerOf: (request: FastifyRequest) => Caller) => void;
   /** Clients or pools the parts own, closed after the server stops. */
   close?: () => Promise<void>;
 }

@@ -37,7 +37,11 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
   seed: seedOrders,
   wire(db, config, { batchSizes }) {
     const store = createOrderStore(db);
-    const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
+    const products = createProductsClient({
+      baseUrl: config.products.internalUrl,
+      timeoutMs: config.products.timeoutMs,
+      signingSecret: config.identity.signingSecret,
+    });
     const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
     return {
       resolvers: createOrderResolvers(store, products, placeOrderLimit),

@@ -19,7 +19,7 @@ export const productsSubgraph: SubgraphDefinition<typeof configSchema, ProductLo
     return {
       resolvers: createProductResolvers(store),
       createLoaders: () => createProductLoaders(store, batchSizes),
-      registerRoutes: (app) => registerReservationRoutes(app, store),
+      registerRoutes: (app, callerOf) => registerReservationRoutes(app, store, callerOf),
     };
   },
 };

@@ -1,0 +1,83 @@
+import { ANONYMOUS, signSubgraphRequest, type Caller } from '@switchyard/service-kit';
+import { backends } from './support/servers';
+import { startPlatform, type Platform } from './support/platform';
+import { postRaw } from './support/subgraph-requests';
+
+/**
+ * Callers who bypass the gateway and talk to a subgraph's port directly, as an attacker inside the
+ * network would: what each subgraph accepts is decided by the subgraph itself, not by the network.
+ */
+describe.each(backends)('a subgraph reached directly on %s', (backend) => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform(backend);
+  });
+  afterAll(() => platform?.close());
+
+  const secret = () => process.env.IDENTITY_SIGNING_SECRET!;
+  const stockOf = async (id: string) => (await platform.db.products.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id]))[0]!.stock;
+  const reservationOf = async (orderId: string) =>
+    (await platform.db.products.query<{ status: string }>('SELECT status FROM reservations WHERE order_id = $1', [orderId]))[0]?.status ?? null;
+
+  describe('the stock reservation API', () => {
+    const ORDERS: Caller = { kind: 'service', id: 'orders', scopes: [] };
+    const body = (orderId: string) => JSON.stringify({ orderId, items: [{ productId: 'prd_0042', quantity: 3 }] });
+    const signed = (payload: string, edits: Partial<Parameters<typeof signSubgraphRequest>[0]> = {}) => ({
+      'content-type': 'application/json',
+      ...signSubgraphRequest({ secret: secret(), principal: ORDERS, requestId: 'req-reserve', subgraph: 'products', body: payload, ...edits }),
+    });
+    const reserve = (payload: string, headers: Record<string, string>) => postRaw(`${platform.subgraphs.products}/internal/reservations`, payload, headers);
+    const release = (payload: string, headers: Record<string, string>) => postRaw(`${platform.subgraphs.products}/internal/reservations/release`, payload, headers);
+    const refused = (status: number, message: string, code: string) => ({ status, body: { errors: [{ message, extensions: { code } }] } });
+    const UNSIGNED = refused(401, 'unsigned request: only the gateway may call this service', 'UNAUTHENTICATED');
+    const MISMATCH = refused(401, 'identity signature does not match', 'UNAUTHENTICATED');
+    const NOT_ORDERS = refused(403, 'only the orders service may reserve or release stock', 'FORBIDDEN');
+
+    it('refuses a reservation with no identity, a forged or misdirected one, or another caller, and takes no stock', async () => {
+      const before = await stockOf('prd_0042');
+      const payload = body('ord_attacker_1');
+      const cases: [string, Record<string, string>, unknown][] = [
+        ['no identity at all', { 'content-type': 'application/json' }, UNSIGNED],
+        ['orders identity headers without a signature', { 'content-type': 'application/json', 'x-switchyard-principal-kind': 'service', 'x-switchyard-principal-id': 'orders', 'x-request-id': 'r' }, UNSIGNED],
+        ['orders identity signed with another secret', signed(payload, { secret: 'not-the-platform-secret-but-long-enough' }), MISMATCH],
+        ['orders identity signed for another service', signed(payload, { subgraph: 'orders' }), MISMATCH],
+        ['orders identity signed for another body', signed(body('ord_other'), {}), MISMATCH],
+        ['orders identity signed 61 s ago', signed(payload, { now: Date.now() - 61_000 }), refused(401, 'stale identity signature', 'UNAUTHENTICATED')],
+        ['a user identity, signed as the gateway signs it', signed(payload, { principal: { kind: 'user', id: 'usr_001', scopes: ['orders:write'] } }), NOT_ORDERS],
+        ['an API key identity, signed as the gateway signs it', signed(payload, { principal: { kind: 'apiKey', id: 'ci', scopes: [] } }), NOT_ORDERS],
+        ['the gateway signing an anonymous caller', signed(payload, { principal: ANONYMOUS }), NOT_ORDERS],
+        ['another service', signed(payload, { principal: { kind: 'service', id: 'users', scopes: [] } }), NOT_ORDERS],
+      ];
+      for (const [scenario, headers, expected] of cases) {
+        expect([scenario, await reserve(payload, headers)]).toEqual([scenario, expected]);
+      }
+      expect(await stockOf('prd_0042')).toBe(before);
+      expect(await reservationOf('ord_attacker_1')).toBeNull();
+    });
+
+    it('refuses a release from anyone but the orders service, and the stock stays reserved', async () => {
+      const before = await stockOf('prd_0042');
+      const reserved = await reserve(body('ord_direct_1'), signed(body('ord_direct_1')));
+      expect(reserved).toEqual({ status: 200, body: { orderId: 'ord_direct_1', lines: [{ productId: 'prd_0042', quantity: 3, unitPriceCents: expect.any(Number), currency: 'USD' }] } });
+      expect(await stockOf('prd_0042')).toBe(before - 3);
+
+      const payload = JSON.stringify({ orderId: 'ord_direct_1' });
+      expect(await release(payload, { 'content-type': 'application/json' })).toEqual(UNSIGNED);
+      expect(await release(payload, signed(payload, { principal: { kind: 'user', id: 'usr_001', scopes: [] } }))).toEqual(NOT_ORDERS);
+      // A signature for the reservation call cannot be replayed against release: the body differs.
+      expect(await release(payload, signed(body('ord_direct_1')))).toEqual(MISMATCH);
+      expect(await reservationOf('ord_direct_1')).toBe('RESERVED');
+      expect(await stockOf('prd_0042')).toBe(before - 3);
+
+      expect(await release(payload, signed(payload))).toEqual({ status: 200, body: { orderId: 'ord_direct_1', released: true } });
+      expect(await stockOf('prd_0042')).toBe(before);
+    });
+
+    it('the orders service still reserves through the gateway: placing an order takes the stock', async () => {
+      const before = await stockOf('prd_0043');
+      const res = await platform.graphql('mutation { placeOrder(input: { items: [{ productId: "prd_0043", quantity: 2 }] }) { status } }', {}, 'usr_004');
+      expect({ data: res.data, errors: res.errors }).toEqual({ data: { placeOrder: { status: 'PLACED' } }, errors: undefined });
+      expect(await stockOf('prd_0043')).toBe(before - 2);
+    });
+  });
+});
