@@ -1,7 +1,7 @@
-import { ANONYMOUS, signSubgraphRequest, type Caller } from '@switchyard/service-kit';
+import { ANONYMOUS, MAX_ARGUMENT_LENGTH, signSubgraphRequest, type Caller } from '@switchyard/service-kit';
 import { backends } from './support/servers';
 import { startPlatform, type Platform } from './support/platform';
-import { postRaw } from './support/subgraph-requests';
+import { postRaw, postToSubgraph } from './support/subgraph-requests';
 
 /**
  * Callers who bypass the gateway and talk to a subgraph's port directly, as an attacker inside the
@@ -78,6 +78,62 @@ describe.each(backends)('a subgraph reached directly on %s', (backend) => {
       const res = await platform.graphql('mutation { placeOrder(input: { items: [{ productId: "prd_0043", quantity: 2 }] }) { status } }', {}, 'usr_004');
       expect({ data: res.data, errors: res.errors }).toEqual({ data: { placeOrder: { status: 'PLACED' } }, errors: undefined });
       expect(await stockOf('prd_0043')).toBe(before - 2);
+    });
+  });
+
+  describe('string arguments', () => {
+    const LONG = 'x'.repeat(MAX_ARGUMENT_LENGTH + 1);
+    const CUSTOMER: Caller = { kind: 'user', id: 'usr_002', scopes: ['orders:read', 'orders:write'] };
+    const STAFF: Caller = { kind: 'user', id: 'usr_001', scopes: ['users:read', 'orders:read', 'orders:read:any'] };
+    const statements = () => ({ users: platform.db.users.stats.statements, products: platform.db.products.stats.statements, orders: platform.db.orders.stats.statements });
+    const tooLong = (argument: string, path: (string | number)[]) => ({
+      message: `${argument} is longer than ${MAX_ARGUMENT_LENGTH} characters`,
+      locations: [expect.objectContaining({ line: 1 })],
+      path,
+      extensions: { code: 'BAD_USER_INPUT', argument },
+    });
+
+    // Every string (and ID) argument and input field of the three subgraphs, as the gateway would send them.
+    const CASES: [subgraph: 'users' | 'products' | 'orders', query: string, caller: Caller, argument: string, path: (string | number)[]][] = [
+      ['users', 'query($v: ID!) { user(id: $v) { id } }', STAFF, 'id', ['user']],
+      ['users', 'query($v: String) { users(first: 5, after: $v) { edges { cursor } } }', STAFF, 'after', ['users']],
+      ['users', 'query($v: _Any!) { _entities(representations: [$v]) { ... on User { id } } }', STAFF, 'representations[0].id', ['_entities']],
+      ['products', 'query($v: ID!) { product(id: $v) { id } }', ANONYMOUS, 'id', ['product']],
+      ['products', 'query($v: String) { products(first: 5, search: $v) { edges { cursor } } }', ANONYMOUS, 'search', ['products']],
+      ['products', 'query($v: String) { products(first: 5, after: $v) { edges { cursor } } }', ANONYMOUS, 'after', ['products']],
+      ['products', 'query($v: _Any!) { _entities(representations: [$v]) { ... on Product { id } } }', ANONYMOUS, 'representations[0].id', ['_entities']],
+      ['orders', 'query($v: ID!) { order(id: $v) { id } }', CUSTOMER, 'id', ['order']],
+      ['orders', 'query($v: String) { _entities(representations: [{ __typename: "User", id: "usr_002" }]) { ... on User { orders(first: 5, after: $v) { edges { cursor } } } } }', CUSTOMER, 'after', ['_entities', 0, 'orders']],
+      ['orders', 'query($v: _Any!) { _entities(representations: [$v]) { ... on Order { id } } }', CUSTOMER, 'representations[0].id', ['_entities']],
+      ['orders', 'mutation($v: ID!) { placeOrder(input: { items: [{ productId: "prd_0001", quantity: 1 }, { productId: $v, quantity: 1 }] }) { id } }', CUSTOMER, 'input.items[1].productId', ['placeOrder']],
+      ['orders', 'mutation($v: ID!) { cancelOrder(id: $v) { id } }', CUSTOMER, 'id', ['cancelOrder']],
+    ];
+
+    it.each(CASES)('%s: %s with a long string is BAD_USER_INPUT before any SQL', async (subgraph, query, caller, argument, path) => {
+      const value = query.includes('_Any') ? { __typename: query.match(/on (\w+)/)![1], id: LONG } : LONG;
+      const before = statements();
+      const answer = await postToSubgraph(`${platform.subgraphs[subgraph]}/graphql`, subgraph, { query, variables: { v: value } }, caller);
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toEqual([tooLong(argument, path)]);
+      // No statement reached any database, not even the stock reservation behind placeOrder.
+      expect(statements()).toEqual(before);
+    });
+
+    it('a 1 MB search through the gateway is BAD_USER_INPUT at once, and products queries beside it are answered', async () => {
+      const search = 'lamp'.repeat(250_000);
+      const before = platform.db.products.stats.statements;
+      const [long, normal] = await Promise.all([
+        platform.graphql('query($s: String) { products(first: 5, search: $s) { edges { node { id } } } }', { s: search }),
+        platform.graphql('{ products(first: 2, search: "lamp") { edges { node { name } } } }'),
+      ]);
+      expect({ data: long.data, codes: long.errors?.map((e) => [e.message, e.extensions?.code]) }).toEqual({
+        data: null,
+        codes: [[`search is longer than ${MAX_ARGUMENT_LENGTH} characters`, 'BAD_USER_INPUT']],
+      });
+      expect(normal.errors).toBeUndefined();
+      expect(normal.data.products.edges.map((e: any) => e.node.name.toLowerCase().includes('lamp'))).toEqual([true, true]);
+      // Only the ordinary query reached the database.
+      expect(platform.db.products.stats.statements - before).toBe(1);
     });
   });
 });

@@ -1,3 +1,4 @@
+export * from './argument-bounds';
 export * from './config';
 export * from './db';
 export * from './graphql-http';

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logging';
 import { HttpError } from './http';
 import { ANONYMOUS, IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, verifySubgraphRequest, type Caller, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
+import { boundStringArguments } from './argument-bounds';
 import { maskUnexpectedErrors } from './graphql-util';
 import { shutdownTracing } from './telemetry/tracing';
 import type { RecordBatch } from './loaders';
@@ -38,6 +39,12 @@ export function subgraphConfigSchema(name: string, defaultPort: number) {
           url: z.string().url().optional(),
           schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default(name),
           poolMax: z.coerce.number().int().positive().default(10),
+          statementTimeoutMs: z.coerce
+            .number()
+            .int()
+            .positive()
+            .default(5_000)
+            .describe('PostgreSQL cancels any statement running longer, so no request can hold the database; PGlite cannot interrupt one.'),
           dataDir: z.string().optional(),
         })
         .strict()
@@ -65,6 +72,7 @@ export function subgraphEnvBindings(name: string): Record<string, string> {
     DATABASE_URL: 'database.url',
     [`${prefix}_DATABASE_URL`]: 'database.url',
     DB_POOL_MAX: 'database.poolMax',
+    DB_STATEMENT_TIMEOUT_MS: 'database.statementTimeoutMs',
     SEED: 'seed',
     IDENTITY_SIGNING_SECRET: 'identity.signingSecret',
     LOG_LEVEL: 'logLevel',
@@ -129,7 +137,7 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   const { config, logger, db, metrics } = options;
   const typeDefs = parse(readFileSync(join(options.packageDir, 'schema.graphql'), 'utf8'));
   const apollo = new ApolloServer<SubgraphContext<L>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
+    schema: boundStringArguments(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }])),
     includeStacktraceInErrorResponses: false,
     // runMain owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
