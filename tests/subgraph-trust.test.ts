@@ -136,4 +136,61 @@ describe.each(backends)('a subgraph reached directly on %s', (backend) => {
       expect(platform.db.products.stats.statements - before).toBe(1);
     });
   });
+
+  describe('page cursors', () => {
+    const STAFF_USERS = { sub: 'usr_001', scopes: ['users:read'] };
+    const MY_ORDERS = 'query($after: String) { me { orders(first: 2, after: $after) { edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } } }';
+    const badCursor = { message: 'after is not a valid cursor', code: 'BAD_USER_INPUT' };
+    const errorsOf = (res: { errors?: { message: string; extensions?: Record<string, any> }[] }) => res.errors?.map((e) => ({ message: e.message, code: e.extensions?.code }));
+    /** The cursor with one bit flipped in its byte at `index`. */
+    const flip = (cursor: string, index: number) => {
+      const bytes = Buffer.from(cursor, 'base64url');
+      bytes[index] = bytes[index]! ^ 0x01;
+      return bytes.toString('base64url');
+    };
+
+    it("an order cursor tells nothing about the order, and pages on to the customer's next orders", async () => {
+      const first = await platform.graphql(MY_ORDERS, {}, 'usr_005');
+      const { edges, pageInfo } = first.data.me.orders;
+      expect(pageInfo.hasNextPage).toBe(true);
+      for (const { cursor, node } of edges) {
+        const decoded = Buffer.from(cursor, 'base64url').toString('latin1');
+        expect([cursor, decoded.includes(node.id), decoded.includes(node.createdAt.slice(0, 10)), cursor.includes(node.id)]).toEqual([cursor, false, false, false]);
+      }
+      const next = await platform.graphql(MY_ORDERS, { after: pageInfo.endCursor }, 'usr_005');
+      expect(next.errors).toBeUndefined();
+      const ids = (page: any) => page.data.me.orders.edges.map((e: any) => e.node.id);
+      expect(ids(next)).toHaveLength(2);
+      expect(ids(next).filter((id: string) => ids(first).includes(id))).toEqual([]);
+    });
+
+    it('an altered or forged cursor is BAD_USER_INPUT, and no order is read with it', async () => {
+      const { edges, pageInfo } = (await platform.graphql(MY_ORDERS, {}, 'usr_005')).data.me.orders;
+      const oldFormat = Buffer.from(`${edges[1].node.createdAt}|${edges[1].node.id}`).toString('base64url');
+      const productCursor = (await platform.graphql('{ products(first: 1) { pageInfo { endCursor } } }')).data.products.pageInfo.endCursor;
+      const before = platform.db.orders.stats.statements;
+      for (const [scenario, after] of [
+        ['a bit flipped in the ciphertext', flip(pageInfo.endCursor, 20)],
+        ['a bit flipped in the tag', flip(pageInfo.endCursor, Buffer.from(pageInfo.endCursor, 'base64url').length - 1)],
+        ['the old, readable format, made by hand', oldFormat],
+        ['a products cursor', productCursor],
+        ['truncated', pageInfo.endCursor.slice(0, -3)],
+      ]) {
+        const res = await platform.graphql(MY_ORDERS, { after }, 'usr_005');
+        expect([scenario, res.data, errorsOf(res)]).toEqual([scenario, { me: null }, [badCursor]]);
+      }
+      expect(platform.db.orders.stats.statements).toBe(before);
+    });
+
+    it('product and user cursors are opaque too, and valid only for their own list', async () => {
+      const products = (await platform.graphql('{ products(first: 1) { edges { cursor node { id } } } }')).data.products.edges[0];
+      const users = (await platform.graphql('{ users(first: 1) { edges { cursor node { id } } } }', {}, STAFF_USERS)).data.users.edges[0];
+      expect(Buffer.from(products.cursor, 'base64url').toString('latin1')).not.toContain(products.node.id);
+      expect(Buffer.from(users.cursor, 'base64url').toString('latin1')).not.toContain(users.node.id);
+      const productsAfterUser = await platform.graphql('query($a: String) { products(first: 1, after: $a) { edges { cursor } } }', { a: users.cursor });
+      expect(errorsOf(productsAfterUser)).toEqual([badCursor]);
+      const usersAfterForged = await platform.graphql('query($a: String) { users(first: 1, after: $a) { edges { cursor } } }', { a: Buffer.from('usr_010').toString('base64url') }, STAFF_USERS);
+      expect(errorsOf(usersAfterForged)).toEqual([badCursor]);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 export * from './argument-bounds';
 export * from './config';
+export * from './cursors';
 export * from './db';
 export * from './graphql-http';
 export * from './graphql-util';

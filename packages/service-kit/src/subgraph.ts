@@ -15,6 +15,7 @@ import { HttpError } from './http';
 import { ANONYMOUS, IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, verifySubgraphRequest, type Caller, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
 import { boundStringArguments } from './argument-bounds';
+import { CursorCodec } from './cursors';
 import { maskUnexpectedErrors } from './graphql-util';
 import { shutdownTracing } from './telemetry/tracing';
 import type { RecordBatch } from './loaders';
@@ -228,10 +229,12 @@ export interface SubgraphParts<L> {
   close?: () => Promise<void>;
 }
 
-/** What the shared start-up gives a subgraph's parts to record their own metrics with. */
-export interface SubgraphTelemetry {
+/** What the shared start-up gives a subgraph's parts: their metric recorders and cursor codecs. */
+export interface SubgraphTools {
   /** The batch-size recorder for the loader of this name. */
   batchSizes: (loader: string) => RecordBatch;
+  /** The codec of the cursors of one list ("Query.users"), keyed from the identity signing secret. */
+  cursors: (list: string) => CursorCodec;
 }
 
 export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
@@ -242,7 +245,7 @@ export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
   /** Env vars beyond the ones every subgraph reads, mapped to config keys. */
   envBindings?: Record<string, string>;
   seed: (db: Database) => Promise<void>;
-  wire: (db: Database, config: z.infer<S>, telemetry: SubgraphTelemetry) => SubgraphParts<L>;
+  wire: (db: Database, config: z.infer<S>, tools: SubgraphTools) => SubgraphParts<L>;
 }
 
 /** Config, logger, database (migrated, seeded), then the server: the start-up every subgraph shares. */
@@ -258,7 +261,10 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
     await metrics.shutdown();
     throw err;
   });
-  const parts = definition.wire(db, config, { batchSizes: loaderBatchSizes(metrics.meter) });
+  const parts = definition.wire(db, config, {
+    batchSizes: loaderBatchSizes(metrics.meter),
+    cursors: (list) => new CursorCodec(config.identity.signingSecret, `${definition.name}:${list}`),
+  });
   const subgraph = await runSubgraph({ name: definition.name, packageDir: definition.packageDir, config, logger, metrics, db, ...parts }).catch(
     async (err) => {
       await parts.close?.();

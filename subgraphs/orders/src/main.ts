@@ -35,7 +35,7 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
   configSchema: ordersConfigSchema,
   envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl', PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl' },
   seed: seedOrders,
-  wire(db, config, { batchSizes }) {
+  wire(db, config, { batchSizes, cursors }) {
     const store = createOrderStore(db);
     const products = createProductsClient({
       baseUrl: config.products.internalUrl,
@@ -44,7 +44,7 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
     });
     const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
     return {
-      resolvers: createOrderResolvers(store, products, placeOrderLimit),
+      resolvers: createOrderResolvers(store, products, placeOrderLimit, cursors('User.orders')),
       createLoaders: () => createOrderLoaders(store, batchSizes),
       close: async () => {
         await Promise.all([products.close(), placeOrderLimit.close()]);
