@@ -77,7 +77,7 @@ describe('the subgraph transport', () => {
   it("signs the gateway's own requests (readiness probes) as anonymous, each under a request id of its own", () => {
     const body = JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' });
     const [first, second] = [subgraphHeaders(undefined, SECRET, 'products', body), subgraphHeaders(undefined, SECRET, 'products', body)];
-    expect(first['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first['x-request-id']).toMatch(/^gateway-[0-9a-f-]{36}$/);
     expect(second['x-request-id']).not.toBe(first['x-request-id']);
     expect(verifySubgraphRequest(first, Buffer.from(body), { secret: SECRET, subgraph: 'products' })).toEqual({ kind: 'anonymous', id: '', scopes: [] });
   });

@@ -9,11 +9,12 @@ import type { SubgraphHttpClient } from './subgraph-http-client';
  * The headers a subgraph gets: never the client's (cookies, tokens), only the request id and the
  * verified principal, with a signature (shared secret) over them, the subgraph's name and the exact body,
  * so that the subgraph can tell the request came from here, for it, as it is. Anonymous requests and the
- * gateway's own (readiness probes, with no request context and a request id of their own) are signed too:
+ * gateway's own (readiness probes: no request context, a `gateway-` request id of their own) are signed too:
  * Switchyard's subgraphs refuse anything unsigned. Without a secret nothing is signed.
  */
 export function subgraphHeaders(context: RequestContext | undefined, signingSecret: string | undefined, subgraph: string, body: string): Record<string, string> {
-  const requestId = context?.requestId || randomUUID();
+  // Named so that the subgraphs' logs tell the gateway's own requests from clients'.
+  const requestId = context?.requestId || `gateway-${randomUUID()}`;
   if (!signingSecret) return { 'content-type': 'application/json', 'x-request-id': requestId };
   const principal = context?.principal ?? ANONYMOUS;
   return { 'content-type': 'application/json', ...signSubgraphRequest({ secret: signingSecret, principal, requestId, subgraph, body }) };
