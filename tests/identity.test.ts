@@ -324,6 +324,17 @@ describe('token sources, on_error and static keys', () => {
 });
 
 describe('API keys', () => {
+  it('a key whose scopes are not RFC 6749 scope-tokens is refused at configuration, like a token would be', () => {
+    const { sha256 } = generateApiKey();
+    for (const scope of ['x orders:read:any', 'orders:read\torders:read:any', '', 'say"hi']) {
+      const parsed = authenticationConfigSchema.safeParse({ api_keys: { keys: [{ name: 'ci', sha256, scopes: ['products:read', scope] }] } });
+      expect([scope, parsed.success ? 'accepted' : parsed.error.issues.map((i) => [i.path.join('.'), i.message])]).toEqual([
+        scope,
+        [['api_keys.keys.0.scopes.1', 'must be an RFC 6749 scope-token: printable ASCII without spaces, " or \\']],
+      ]);
+    }
+  });
+
   it('a key listed by its hash is an apiKey principal with its scopes and rate-limit class; others are 401', async () => {
     const { key, sha256 } = generateApiKey();
     expect(sha256).toBe(hashApiKey(key));
