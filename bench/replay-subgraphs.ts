@@ -22,7 +22,7 @@ async function replayingFront(target: string): Promise<string> {
       const body = Buffer.concat(chunks).toString('utf8');
       let answer = seen.get(body);
       if (!answer) {
-        // The first request of a shape carries the gateway's signed identity, which the subgraph verifies.
+        // Forwarded as received: the gateway's signature covers this subgraph's name and these exact bytes.
         const forwarded = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-switchyard-') || name === 'x-request-id'));
         const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body });
         answer = { status: upstream.statusCode, body: await upstream.body.text() };

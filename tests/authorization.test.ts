@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backends } from './support/servers';
-import { signIdentity } from '@switchyard/service-kit';
+import { ANONYMOUS, signSubgraphRequest } from '@switchyard/service-kit';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { composeTestSupergraph, startTestSubgraph, type TestSubgraph } from './support/execution';
 import { makeSigningKey, startJwksServer, type JwksServer, type TestSigningKey } from './support/jwks-server';
@@ -173,26 +173,36 @@ const CASES: Case[] = [
     notSent: { orders: ['order'] },
   },
   {
-    name: 'without orders:read, a non-null Order in a list nulls up to the nullable user, one error per item',
+    name: 'without orders:read, the non-null order connection nulls up to the nullable user, and orders is never asked',
     as: NO_SCOPES,
     query: '{ user(id: "usr_002") { id orders(first: 2) { edges { cursor node { id } } } } }',
     data: { user: null },
-    errors: [denied('user', 'orders', 'edges', 0, 'node'), denied('user', 'orders', 'edges', 1, 'node')],
-    notSent: { orders: ['node'] },
+    errors: [denied('user', 'orders')],
+    notSent: { orders: ['orders'] },
   },
   {
     name: 'without orders:read, `me` with order nodes becomes null',
     as: NO_SCOPES,
     query: '{ me { id orders(first: 1) { edges { node { id } } } } }',
     data: { me: null },
-    errors: [denied('me', 'orders', 'edges', 0, 'node')],
-    notSent: { orders: ['node'] },
+    errors: [denied('me', 'orders')],
+    notSent: { orders: ['orders'] },
   },
   {
-    name: 'without orders:read, the page info of your orders is still served',
+    name: 'without orders:read, the cursors of your orders are not served (OrderEdge needs orders:read, like Order)',
     as: NO_SCOPES,
-    query: '{ me { id orders(first: 1) { pageInfo { hasNextPage } } } }',
-    data: { me: { id: 'usr_002', orders: { pageInfo: { hasNextPage: true } } } },
+    query: '{ me { id orders(first: 2) { edges { cursor } } } }',
+    data: { me: null },
+    errors: [denied('me', 'orders')],
+    notSent: { orders: ['cursor'] },
+  },
+  {
+    name: 'without orders:read, neither is the page info of your orders: its endCursor is a position in them',
+    as: NO_SCOPES,
+    query: '{ me { id orders(first: 1) { pageInfo { hasNextPage endCursor } } } }',
+    data: { me: null },
+    errors: [denied('me', 'orders')],
+    notSent: { orders: ['pageInfo'] },
   },
   {
     name: 'a customer reads their own order',
@@ -305,46 +315,69 @@ describe.each(backends)('authorization directives on the running platform (%s)',
     expect(await orders()).toBe(ordersBefore);
   });
 
-  describe('identity forwarded to subgraphs', () => {
+  describe('requests sent straight to a subgraph', () => {
     const ME = JSON.stringify({ query: '{ me { id email } }' });
-    const principal = { kind: 'user' as const, id: 'usr_001', scopes: ['users:read'] };
-    const identity = { 'x-switchyard-principal-kind': 'user', 'x-switchyard-principal-id': 'usr_001', 'x-switchyard-scopes': 'users:read' };
-    const callUsers = async (headers: Record<string, string>) => {
-      // The recording proxy forwards headers unchanged: this is a request straight to the users subgraph.
-      const res = await fetch(platform.recorded!.users.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: ME });
+    const LIST_USERS = JSON.stringify({ query: '{ users(first: 3) { edges { node { id email } } } }' });
+    const user = { kind: 'user' as const, id: 'usr_001', scopes: ['users:read'] };
+    const secret = () => process.env.IDENTITY_SIGNING_SECRET!;
+    const sign = (edits: Partial<Parameters<typeof signSubgraphRequest>[0]> = {}) =>
+      signSubgraphRequest({ secret: secret(), principal: user, requestId: 'req-a', subgraph: 'users', body: ME, ...edits });
+    const callUsers = async (headers: Record<string, string>, body = ME) => {
+      // The recording proxy forwards headers and body unchanged: this is a request straight to the users subgraph.
+      const res = await fetch(platform.recorded!.users.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
     };
     const refused = (message: string) => ({ status: 401, body: { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } });
+    const UNSIGNED = refused('unsigned request: only the gateway may call this service');
+    const MISMATCH = refused('identity signature does not match');
 
-    it('a forged identity header sent straight to a subgraph is refused with 401, not served as anonymous', async () => {
-      expect(await callUsers(identity)).toEqual(refused('identity headers without a signature'));
-      const forged = signIdentity('not-the-platform-secret-but-long-enough', principal, 'req-forged', Date.now());
-      expect(await callUsers({ ...identity, 'x-request-id': 'req-forged', 'x-switchyard-identity-signature': forged })).toEqual(
-        refused('identity signature does not match'),
-      );
+    it('an anonymous request without a signature is refused with 401, not served (it listed users before)', async () => {
+      expect(await callUsers({}, LIST_USERS)).toEqual(UNSIGNED);
+      expect(await callUsers({}, ME)).toEqual(UNSIGNED);
+      expect(await callUsers({ 'x-switchyard-principal-kind': 'anonymous' }, LIST_USERS)).toEqual(UNSIGNED);
     });
 
-    it('a signature replayed under another request id or with other scopes is refused', async () => {
-      const signature = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-a', Date.now());
-      expect(await callUsers({ ...identity, 'x-request-id': 'req-b', 'x-switchyard-identity-signature': signature })).toEqual(
-        refused('identity signature does not match'),
-      );
-      const widened = { ...identity, 'x-switchyard-scopes': 'users:read orders:write', 'x-request-id': 'req-a', 'x-switchyard-identity-signature': signature };
-      expect(await callUsers(widened)).toEqual(refused('identity signature does not match'));
+    it('identity headers without a signature, or signed with another secret, are refused with 401', async () => {
+      const { 'x-switchyard-identity-signature': _, ...unsigned } = sign();
+      expect(await callUsers(unsigned)).toEqual(UNSIGNED);
+      expect(await callUsers(sign({ secret: 'not-the-platform-secret-but-long-enough' }))).toEqual(MISMATCH);
+    });
+
+    it('a real signature replayed to another subgraph, with another body, request id or scopes is refused', async () => {
+      expect(await callUsers(sign({ subgraph: 'orders' }))).toEqual(MISMATCH);
+      expect(await callUsers(sign(), LIST_USERS)).toEqual(MISMATCH);
+      expect(await callUsers({ ...sign(), 'x-request-id': 'req-b' })).toEqual(MISMATCH);
+      expect(await callUsers({ ...sign(), 'x-switchyard-scopes': 'users:read orders:write' })).toEqual(MISMATCH);
+      expect(await callUsers({ ...sign({ principal: ANONYMOUS }), 'x-switchyard-principal-kind': 'user', 'x-switchyard-principal-id': 'usr_001' })).toEqual(MISMATCH);
     });
 
     it('a stale signature (older than 60 s) is refused; a fresh one is served', async () => {
-      const stale = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-old', Date.now() - 61_000);
-      expect(await callUsers({ ...identity, 'x-request-id': 'req-old', 'x-switchyard-identity-signature': stale })).toEqual(refused('stale identity signature'));
-      const fresh = signIdentity(process.env.IDENTITY_SIGNING_SECRET!, principal, 'req-new', Date.now());
-      expect(await callUsers({ ...identity, 'x-request-id': 'req-new', 'x-switchyard-identity-signature': fresh })).toEqual({
-        status: 200,
-        body: { data: { me: { id: 'usr_001', email: 'ada.dijkstra.1@example.com' } } },
+      expect(await callUsers(sign({ now: Date.now() - 61_000 }))).toEqual(refused('stale identity signature'));
+      expect(await callUsers(sign())).toEqual({ status: 200, body: { data: { me: { id: 'usr_001', email: 'ada.dijkstra.1@example.com' } } } });
+    });
+
+    it('a signed anonymous request is anonymous; a signed service identity may not query the graph', async () => {
+      expect(await callUsers(sign({ principal: ANONYMOUS }))).toEqual({ status: 200, body: { data: { me: null } } });
+      expect(await callUsers(sign({ principal: { kind: 'service', id: 'orders', scopes: [] } }))).toEqual({
+        status: 403,
+        body: { errors: [{ message: 'only the gateway may query the graph', extensions: { code: 'FORBIDDEN' } }] },
       });
     });
 
-    it('no identity headers at all is anonymous', async () => {
-      expect(await callUsers({})).toEqual({ status: 200, body: { data: { me: null } } });
+    it('GET is not served: its operation would travel in the URL, which no signature covers', async () => {
+      const query = encodeURIComponent('{ users(first: 3) { edges { node { id } } } }');
+      const res = await fetch(`${platform.subgraphs.users}/graphql?query=${query}`, { headers: sign({ body: '' }) });
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 404,
+        body: { errors: [{ message: 'no route for GET /graphql', extensions: { code: 'NOT_FOUND' } }] },
+      });
+    });
+
+    it('health, readiness and metrics stay open to unsigned requests', async () => {
+      for (const [name, origin] of Object.entries(platform.subgraphs)) {
+        const statuses = await Promise.all(['/healthz', '/readyz', '/metrics'].map(async (path) => [path, (await fetch(`${origin}${path}`)).status]));
+        expect([name, statuses]).toEqual([name, [['/healthz', 200], ['/readyz', 200], ['/metrics', 200]]]);
+      }
     });
   });
 

@@ -66,6 +66,20 @@ describe('the identity stage against a JWKS server it does not control', () => {
     expect(await identity.authenticate(bearer(scp))).toMatchObject({ kind: 'user', id: 'usr_004', scopes: ['users:read'] });
   });
 
+  it('a token whose scopes are not RFC 6749 scope-tokens is refused whole (401 malformed scopes), none dropped', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['an `scp` element hiding a second scope after a space', { scp: ['x orders:read:any'] }],
+      ['an `scp` element with a tab', { scp: ['x\torders:read:any'] }],
+      ['an `scp` element with a newline', { scp: ['x\norders:read:any'] }],
+      ['an empty `scp` element', { scp: ['orders:read', ''] }],
+      ['a non-string `scp` element', { scp: ['orders:read', 42] }],
+      ['a `scope` string with a double space', { scope: 'orders:read  orders:write' }],
+    ];
+    for (const [scenario, claims] of cases) {
+      expect([scenario, await outcome(identity, bearer(await jwks.sign(current, { sub: 'usr_003', ...claims })))]).toEqual([scenario, refused('malformed scopes')]);
+    }
+  });
+
   it('no credential at all is anonymous, not an error', async () => {
     expect(await identity.authenticate({})).toBe(ANONYMOUS);
   });
@@ -326,6 +340,17 @@ describe('token sources, on_error and static keys', () => {
 });
 
 describe('API keys', () => {
+  it('a key whose scopes are not RFC 6749 scope-tokens is refused at configuration, like a token would be', () => {
+    const { sha256 } = generateApiKey();
+    for (const scope of ['x orders:read:any', 'orders:read\torders:read:any', '', 'say"hi']) {
+      const parsed = authenticationConfigSchema.safeParse({ api_keys: { keys: [{ name: 'ci', sha256, scopes: ['products:read', scope] }] } });
+      expect([scope, parsed.success ? 'accepted' : parsed.error.issues.map((i) => [i.path.join('.'), i.message])]).toEqual([
+        scope,
+        [['api_keys.keys.0.scopes.1', 'must be an RFC 6749 scope-token: printable ASCII without spaces, " or \\']],
+      ]);
+    }
+  });
+
   it('a key listed by its hash is an apiKey principal with its scopes and rate-limit class; others are 401', async () => {
     const { key, sha256 } = generateApiKey();
     expect(sha256).toBe(hashApiKey(key));

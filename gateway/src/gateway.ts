@@ -1,6 +1,6 @@
 import type { Logger, ServiceMetrics } from '@switchyard/service-kit';
 import type { GatewayConfig } from './config';
-import type { GatewayPlugin } from './core/plugin';
+import type { GatewayPlugin, SubgraphRequest } from './core/plugin';
 import { Pipeline } from './core/pipeline';
 import { createExecution, type Execution } from './execution/gateway';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
@@ -16,7 +16,7 @@ import { usePersistedOperations } from './plugins/persisted-operations/usePersis
 import { usePrincipalSigning } from './plugins/principal-signing/usePrincipalSigning';
 import { useRateLimit } from './plugins/rate-limit/useRateLimit';
 import { useTracing } from './plugins/tracing/useTracing';
-import { SubgraphDataSource } from './transport/subgraph-data-source';
+import { requestIdOf, SubgraphDataSource } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphFetched, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
 export interface Gateway {
@@ -62,7 +62,7 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   await add(useDemandControl(config.demand_control));
   // After identity (whom to charge) and demand control (what the operation costs).
   await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
-  await add(usePrincipalSigning(config.subgraph_identity, logger));
+  await add(usePrincipalSigning(config.subgraph_identity, logger, now));
 }
 
 /**
@@ -118,7 +118,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     for (const plugin of started) await plugin.start?.({ execution, logger, meter: services.metrics?.meter });
     // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
     const subgraphHealth = watchSubgraphHealth(
-      () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, s.name, s.url) })),
+      () => execution.subgraphs.map((s) => ({ name: s.name, probe: () => probeSubgraph(transport, pipeline!, s.name, s.url) })),
       PROBE_INTERVAL_MS,
     );
     disposals.push(() => subgraphHealth.stop());
@@ -144,15 +144,15 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
   }
 }
 
-/** A subgraph is up when it answers the smallest valid GraphQL query. */
-async function probeSubgraph(client: SubgraphHttpClient, subgraph: string, url: string): Promise<void> {
-  const answer = (await client.post({
+/** A subgraph is up when it answers the smallest valid GraphQL query, sent as the plugins prepare any other (signed). */
+async function probeSubgraph(client: SubgraphHttpClient, pipeline: Pipeline, subgraph: string, url: string): Promise<void> {
+  const request: SubgraphRequest = {
     subgraph,
     url,
-    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'query SwitchyardReadiness { __typename }' }),
-    timeoutMs: PROBE_TIMEOUT_MS,
-    probe: true,
-  })) as { data?: { __typename?: string } };
+    headers: { 'content-type': 'application/json', 'x-request-id': requestIdOf(undefined) },
+  };
+  pipeline.subgraphRequest(undefined, request);
+  const answer = (await client.post({ ...request, timeoutMs: PROBE_TIMEOUT_MS, probe: true })) as { data?: { __typename?: string } };
   if (!answer.data?.__typename) throw new Error(`${subgraph} answered without data`);
 }

@@ -24,6 +24,8 @@ export interface Platform {
   gateway: RunningGateway;
   issuer: DevIssuer;
   db: { users: Database; products: Database; orders: Database };
+  /** Each subgraph's own base URL (no path), for requests that bypass the gateway. */
+  subgraphs: { users: string; products: string; orders: string };
   /** Sends a GraphQL request through the gateway, anonymous unless `as` is given. */
   graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
   /** With `record: true`: what each subgraph was sent, through a recording proxy in front of it. */
@@ -100,6 +102,7 @@ export async function startPlatform(
     gateway,
     issuer,
     db: { users: users.db, products: products.db, orders: orders.db },
+    subgraphs: { users: users.url, products: products.url, orders: orders.url },
     recorded,
     async graphql(query, variables, as) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

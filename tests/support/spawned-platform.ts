@@ -1,4 +1,5 @@
 import { freePort, spawnService, type WatchedProcess } from './processes';
+import { signedHeaders } from './subgraph-requests';
 
 export type ServiceName = 'users' | 'products' | 'orders' | 'gateway';
 
@@ -64,12 +65,10 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   }
 }
 
-/** The smallest GraphQL request over ordinary HTTP; what every live service must still answer. */
+/** The smallest GraphQL request over ordinary HTTP (signed for a subgraph, as the gateway does); what every live service must still answer. */
 export async function askTypename(service: SpawnedService): Promise<unknown> {
-  const res = await fetch(`${service.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ __typename }' }),
-  });
+  const body = JSON.stringify({ query: '{ __typename }' });
+  const headers = service.name === 'gateway' ? { 'content-type': 'application/json' } : signedHeaders(service.name, body);
+  const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers, body });
   return res.json();
 }

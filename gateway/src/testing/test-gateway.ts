@@ -25,6 +25,8 @@ export interface FakeSubgraph {
 export interface FakeSubgraphContext {
   /** The headers the gateway sent (the signed principal, the request id). */
   headers: Record<string, string>;
+  /** The request body exactly as sent, which the signature covers. */
+  body: string;
 }
 
 export interface TestClock {
@@ -99,7 +101,7 @@ export async function startTestGateway(options: {
         if (answered !== undefined) return answered;
       }
       const { query, variables, operationName } = JSON.parse(call.body);
-      const result = await execute({ schema: schemas.get(call.subgraph)!, document: parse(query), variableValues: variables, operationName, contextValue: { headers: call.headers } });
+      const result = await execute({ schema: schemas.get(call.subgraph)!, document: parse(query), variableValues: variables, operationName, contextValue: { headers: call.headers, body: call.body } });
       // What a subgraph would put on the wire.
       return JSON.parse(JSON.stringify({ ...result, errors: result.errors?.map((e: GraphQLError) => e.toJSON()) }));
     },

@@ -1,4 +1,4 @@
-import { ANONYMOUS, createLogger, principalFromHeaders, type Principal } from '@switchyard/service-kit';
+import { ANONYMOUS, createLogger, verifySubgraphRequest, type Principal } from '@switchyard/service-kit';
 import type { RequestContext } from '../core/context';
 import type { SubgraphRequest } from '../core/plugin';
 import { hashApiKey } from '../plugins/identity/api-keys';
@@ -31,9 +31,11 @@ function requestContext(principal: Principal): RequestContext {
 }
 const user: Principal = { kind: 'user', id: 'usr_001', scopes: ['orders:write', 'profile'], claims: { sub: 'usr_001', secret: 'x' } };
 
+const BODY = '{"query":"{ __typename }"}';
+
 /** What the principal-signing plugin adds to one fetch's headers. */
 function signedHeaders(secret: string | null, context: RequestContext | undefined): Record<string, string> {
-  const request: SubgraphRequest = { subgraph: 'users', url: 'http://users.test/graphql', body: '{}', headers: { 'content-type': 'application/json' } };
+  const request: SubgraphRequest = { subgraph: 'users', url: 'http://users.test/graphql', body: BODY, headers: { 'content-type': 'application/json', 'x-request-id': 'req-1' } };
   usePrincipalSigning({ signing_secret: secret }, silent).onSubgraphRequest!(context, request);
   return request.headers;
 }
@@ -73,40 +75,53 @@ describe('the subgraph data source', () => {
     ]);
   });
 
-  it('a fetch outside any client request (a health check, a schema load) has no context, request id or signal', async () => {
+  it('a fetch outside any client request (a health check, a schema load) has no context or signal, and a gateway- request id', async () => {
     const client = recordingClient({ data: {} });
     const contexts: (RequestContext | undefined)[] = [];
     const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1000, (context) => void contexts.push(context));
     await source.process({ kind: 'health check' as never, request: { query: '{ __typename }' }, context: {} as never });
     expect(contexts).toEqual([undefined]);
     expect(client.calls).toEqual([
-      { subgraph: 'users', url: 'http://users.test/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }), timeoutMs: 1000, signal: undefined, context: undefined },
+      { subgraph: 'users', url: 'http://users.test/graphql', headers: { 'content-type': 'application/json', 'x-request-id': expect.stringMatching(/^gateway-[0-9a-f-]{36}$/) }, body: JSON.stringify({ query: '{ __typename }' }), timeoutMs: 1000, signal: undefined, context: undefined },
     ]);
   });
 });
 
 describe('principal signing', () => {
-  it('adds the verified principal, signed over the request id, which a subgraph holding the secret reads back', () => {
+  const verify = (headers: Record<string, string>, overrides: { body?: string; subgraph?: string } = {}) =>
+    verifySubgraphRequest(headers, Buffer.from(overrides.body ?? BODY), { secret: SECRET, subgraph: overrides.subgraph ?? 'users' });
+
+  it('adds the verified principal, signed over the request id, the subgraph and the body, which the subgraph reads back', () => {
     const headers = signedHeaders(SECRET, requestContext(user));
     expect(headers).toEqual({
       'content-type': 'application/json',
+      'x-request-id': 'req-1',
       'x-switchyard-principal-kind': 'user',
       'x-switchyard-principal-id': 'usr_001',
       'x-switchyard-scopes': 'orders:write profile',
-      'x-switchyard-identity-signature': expect.stringMatching(/^t=\d+,v1=[\w-]{43}$/),
+      'x-switchyard-identity-signature': expect.stringMatching(/^t=\d+,v2=[\w-]{43}$/),
     });
-    // The claims stay at the gateway; the signature binds the request id the subgraph is sent.
-    expect(principalFromHeaders({ ...headers, 'x-request-id': 'req-1' }, SECRET)).toEqual({ kind: 'user', id: 'usr_001', scopes: ['orders:write', 'profile'], claims: {} });
-    expect(() => principalFromHeaders({ ...headers, 'x-request-id': 'req-2' }, SECRET)).toThrow('identity signature does not match');
+    // The claims stay at the gateway.
+    expect(verify(headers)).toEqual({ kind: 'user', id: 'usr_001', scopes: ['orders:write', 'profile'] });
   });
 
-  it('adds no principal headers for an anonymous request, nor for a fetch outside a client request', () => {
-    expect(signedHeaders(SECRET, requestContext(ANONYMOUS))).toEqual({ 'content-type': 'application/json' });
-    expect(signedHeaders(SECRET, undefined)).toEqual({ 'content-type': 'application/json' });
+  it('a signed request cannot be replayed under another id, to another subgraph or with another body', () => {
+    const headers = signedHeaders(SECRET, requestContext(user));
+    expect(() => verify({ ...headers, 'x-request-id': 'req-2' })).toThrow('identity signature does not match');
+    expect(() => verify(headers, { subgraph: 'orders' })).toThrow('identity signature does not match');
+    expect(() => verify(headers, { body: '{"query":"{ users { email } }"}' })).toThrow('identity signature does not match');
   });
 
-  it('without a signing secret forwards no principal at all, not an unsigned one', () => {
-    expect(signedHeaders(null, requestContext(user))).toEqual({ 'content-type': 'application/json' });
+  it('signs anonymous requests and the gateway\'s own fetches as anonymous: subgraphs refuse anything unsigned', () => {
+    for (const context of [requestContext(ANONYMOUS), undefined]) {
+      const headers = signedHeaders(SECRET, context);
+      expect(headers['x-switchyard-principal-kind']).toBe('anonymous');
+      expect(verify(headers)).toEqual({ kind: 'anonymous', id: '', scopes: [] });
+    }
+  });
+
+  it('without a signing secret signs nothing and forwards no principal', () => {
+    expect(signedHeaders(null, requestContext(user))).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req-1' });
   });
 });
 
@@ -123,7 +138,7 @@ describe('principal signing through the gateway', () => {
         users: {
           sdl: USERS,
           // The subgraph side of the trust model: it believes only what verifies with the shared secret.
-          resolvers: { Query: { whoami: (_: unknown, __: unknown, { headers }: FakeSubgraphContext) => JSON.stringify(principalFromHeaders(headers, SECRET)) } },
+          resolvers: { Query: { whoami: (_: unknown, __: unknown, { headers, body }: FakeSubgraphContext) => JSON.stringify(verifySubgraphRequest(headers, Buffer.from(body), { secret: SECRET, subgraph: 'users' })) } },
         },
       },
       config: {
@@ -133,7 +148,7 @@ describe('principal signing through the gateway', () => {
     });
     try {
       const res = await gateway.graphql('{ whoami }', { headers: { 'x-api-key': KEY, cookie: 'session=1', 'x-request-id': 'req-42' } });
-      expect([res.status, res.body]).toEqual([200, { data: { whoami: JSON.stringify({ kind: 'apiKey', id: 'reporting', scopes: ['reports:read'], claims: {} }) } }]);
+      expect([res.status, res.body]).toEqual([200, { data: { whoami: JSON.stringify({ kind: 'apiKey', id: 'reporting', scopes: ['reports:read'] }) } }]);
       expect(gateway.received.users).toHaveLength(1);
       expect(gateway.received.users![0]!.headers).toEqual({
         'content-type': 'application/json',
@@ -141,11 +156,11 @@ describe('principal signing through the gateway', () => {
         'x-switchyard-principal-kind': 'apiKey',
         'x-switchyard-principal-id': 'reporting',
         'x-switchyard-scopes': 'reports:read',
-        'x-switchyard-identity-signature': expect.stringMatching(/^t=\d+,v1=[\w-]{43}$/),
+        'x-switchyard-identity-signature': expect.stringMatching(/^t=\d+,v2=[\w-]{43}$/),
       });
       const anonymous = await gateway.graphql('{ whoami }');
-      expect(anonymous.body).toEqual({ data: { whoami: JSON.stringify(ANONYMOUS) } });
-      expect(Object.keys(gateway.received.users![1]!.headers)).toEqual(['content-type', 'x-request-id']);
+      expect(anonymous.body).toEqual({ data: { whoami: JSON.stringify({ kind: 'anonymous', id: '', scopes: [] }) } });
+      expect(Object.keys(gateway.received.users![1]!.headers)).toEqual(['content-type', 'x-request-id', 'x-switchyard-principal-kind', 'x-switchyard-identity-signature']);
     } finally {
       await gateway.close();
     }

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { RequestContext } from '../core/context';
 import type { SubgraphRequest } from '../core/plugin';
 import type { SubgraphHttpClient } from './subgraph-http-client';
+
+/** The client request's id, or one named so that subgraphs' logs tell the gateway's own requests from clients'. */
+export const requestIdOf = (context: RequestContext | undefined): string => context?.requestId ?? `gateway-${randomUUID()}`;
 
 /** The plugins' say on each fetch (the core's onSubgraphRequest hooks): headers, given the final body. */
 export type PrepareSubgraphRequest = (context: RequestContext | undefined, request: SubgraphRequest) => void;
@@ -31,9 +35,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
       subgraph: this.subgraph,
       url: this.url,
       body: JSON.stringify({ query, variables, operationName, extensions }),
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-request-id': requestIdOf(context) },
     };
-    if (context) request.headers['x-request-id'] = context.requestId;
     this.prepare(context, request);
     const answer = await this.client.post({ ...request, timeoutMs: this.timeoutMs, signal: context?.signal, context });
     return answer as GatewayGraphQLResponse;

@@ -1,7 +1,7 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Database } from './db';
+import { migrate, openDatabase, type Database } from './db';
 
 const savedClusterDir = join(tmpdir(), 'switchyard-pglite');
 const savedCluster = () => join(savedClusterDir, readdirSync(savedClusterDir).find((f) => /^empty-cluster-.*\.tar$/.test(f))!);
@@ -33,5 +33,37 @@ describe('embedded PGlite databases', () => {
     expect(statSync(savedCluster()).size).toBeGreaterThan(1_000_000);
     const next = await openInMemory('after');
     expect(await next.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+});
+
+// PostgreSQL only when a server is configured (tests/support/env.ts moves DATABASE_URL here); CI has one.
+const postgresUrl = process.env.SWITCHYARD_TEST_POSTGRES_URL;
+
+(postgresUrl ? describe : describe.skip)('PostgreSQL databases', () => {
+  it('cancel a statement that runs past statementTimeoutMs, and serve the next one', async () => {
+    const db = await openDatabase({ url: postgresUrl, schema: 'statement_timeout_test', statementTimeoutMs: 200 });
+    try {
+      const began = performance.now();
+      await expect(db.query('SELECT pg_sleep(10)')).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
+      // Cancelled by the server at 200 ms, not run to its 10 s end.
+      expect(performance.now() - began).toBeLessThan(5_000);
+      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.exec('DROP SCHEMA IF EXISTS statement_timeout_test CASCADE');
+      await db.close();
+    }
+  });
+
+  it('do not time out migrations, which may rightly run long or wait for another replica', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    writeFileSync(join(dir, '001_slow.sql'), 'SELECT pg_sleep(0.5); CREATE TABLE slow (id int);');
+    const db = await openDatabase({ url: postgresUrl, schema: 'migration_timeout_test', statementTimeoutMs: 100 });
+    try {
+      expect(await migrate(db, dir, 'migration_timeout_test')).toEqual(['001_slow.sql']);
+      expect(await db.query("SELECT to_regclass('migration_timeout_test.slow') IS NOT NULL AS created")).toEqual([{ created: true }]);
+    } finally {
+      await db.exec('DROP SCHEMA IF EXISTS migration_timeout_test CASCADE');
+      await db.close();
+    }
   });
 });

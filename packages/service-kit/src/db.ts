@@ -32,6 +32,8 @@ export interface DatabaseOptions {
   /** PostgreSQL schema this service owns, so services can share one database without sharing tables. */
   schema: string;
   poolMax?: number;
+  /** PostgreSQL only: the server cancels a statement running longer (PGlite cannot interrupt one). */
+  statementTimeoutMs?: number;
   /** PGlite only: a directory to persist to; in memory when omitted. */
   dataDir?: string;
   logger?: Logger;
@@ -75,6 +77,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     // Names the service in pg_stat_activity, so operators (and tests) can tell whose connections are whose.
     application_name: `switchyard:${options.schema}`,
     connectionTimeoutMillis: 5000,
+    // A statement that runs away (a pathological search, a lock wait) is cancelled instead of holding a
+    // connection, and the rows it locks, for everyone else.
+    ...(options.statementTimeoutMs !== undefined && { statement_timeout: options.statementTimeoutMs }),
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', (err) => options.logger?.warn({ error: err.message }, 'idle database connection lost'));
@@ -211,6 +216,8 @@ export async function migrate(db: Database, dir: string, schema: string): Promis
     .filter((f) => f.endsWith('.sql'))
     .sort();
   return db.transaction(async (tx) => {
+    // Migrations may rightly run long, and replicas wait here for the one migrating: no statement timeout.
+    await tx.exec('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${schema}`]);
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',

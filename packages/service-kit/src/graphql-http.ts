@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface GraphQLRouteOptions<C extends BaseContext> {
   path?: string;
+  /** GET and POST unless narrowed. */
+  methods?: ('GET' | 'POST')[];
   /**
    * The request's context for GraphQL execution. Anything that can refuse a request (a bad token) runs
    * earlier, in a Fastify hook, so its HttpError becomes the response instead of Apollo's
@@ -18,5 +20,5 @@ export function registerGraphQLRoute<C extends BaseContext>(
   apollo: ApolloServer<C>,
   options: GraphQLRouteOptions<C>,
 ): void {
-  app.route({ method: ['GET', 'POST'], url: options.path ?? '/graphql', handler: fastifyApolloHandler(apollo, { context: options.context }) });
+  app.route({ method: options.methods ?? ['GET', 'POST'], url: options.path ?? '/graphql', handler: fastifyApolloHandler(apollo, { context: options.context }) });
 }

@@ -1,19 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { decodeCursor, encodeCursor, maskUnexpectedErrors, pageSize, toPage } from './graphql-util';
+import { CursorCodec } from './cursors';
+import { maskUnexpectedErrors, pageSize, toPage } from './graphql-util';
 import { createLogger } from './logging';
 
 describe('cursor paging', () => {
-  it('round-trips a key through an opaque cursor', () => {
-    const cursor = encodeCursor('2025-02-01T07:00:00.000Z|ord_1');
-    expect(cursor).not.toContain('ord_1');
-    expect(decodeCursor(cursor)).toBe('2025-02-01T07:00:00.000Z|ord_1');
-    expect(decodeCursor(null)).toBeNull();
-  });
-
-  it('rejects a cursor that is not one of ours', () => {
-    expect(() => decodeCursor('not a cursor!')).toThrow(/not a valid cursor/);
-    expect(() => decodeCursor('')).toThrow(/not a valid cursor/);
-  });
+  const cursors = new CursorCodec('a-test-secret-of-at-least-32-characters', 'test:Query.things');
 
   it('bounds page sizes between 1 and 100', () => {
     expect(pageSize(undefined)).toBe(20);
@@ -24,11 +15,11 @@ describe('cursor paging', () => {
 
   it('uses the extra row only to say there is a next page', () => {
     const rows = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
-    const page = toPage(rows, 2, (r) => r.id);
-    expect(page.edges.map((e) => e.node.id)).toEqual(['a', 'b']);
-    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor('b') });
-    expect(toPage(rows, 3, (r) => r.id).pageInfo.hasNextPage).toBe(false);
-    expect(toPage([], 3, (r: { id: string }) => r.id).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+    const page = toPage(rows, 2, (r) => r.id, cursors);
+    expect(page.edges.map((e) => [e.node.id, cursors.decode(e.cursor)])).toEqual([['a', 'a'], ['b', 'b']]);
+    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: cursors.encode('b') });
+    expect(toPage(rows, 3, (r) => r.id, cursors).pageInfo.hasNextPage).toBe(false);
+    expect(toPage([], 3, (r: { id: string }) => r.id, cursors).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
   });
 });
 

@@ -1,6 +1,7 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import type { CursorCodec } from './cursors';
 import type { Logger } from './logging';
 
 /** ISO-8601 timestamps, shared by every subgraph so the composed type is identical. */
@@ -23,16 +24,6 @@ export const DateTime = new GraphQLScalarType({
   },
 });
 
-/** Opaque cursors: base64url of the row key, so clients cannot depend on the key's shape. */
-export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
-
-export function decodeCursor(cursor: string | null | undefined): string | null {
-  if (cursor == null) return null;
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key === '' || encodeCursor(key) !== cursor) throw badInput('after is not a valid cursor');
-  return key;
-}
-
 export const MAX_PAGE_SIZE = 100;
 
 export function pageSize(first: number | null | undefined, fallback = 20): number {
@@ -47,9 +38,9 @@ export interface Page<T> {
 }
 
 /** Builds a page from rows fetched with LIMIT first + 1: the extra row only says whether more exist. */
-export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string): Page<T> {
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, cursors: CursorCodec): Page<T> {
   const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  const edges = nodes.map((node) => ({ cursor: cursors.encode(keyOf(node)), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
 }
 

@@ -1,4 +1,6 @@
+export * from './argument-bounds';
 export * from './config';
+export * from './cursors';
 export * from './db';
 export * from './graphql-http';
 export * from './graphql-util';
@@ -6,6 +8,7 @@ export * from './http';
 export * from './loaders';
 export * from './logging';
 export * from './principal';
+export * from './scopes';
 export * from './server';
 export * from './subgraph';
 export * from './telemetry/tracing';

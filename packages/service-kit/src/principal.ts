@@ -1,13 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { formatScopeList, MalformedScopes, parseScopeList } from './scopes';
 
 /** What kind of caller a request comes from: a signed-in user (JWT), a machine client (API key), or nobody. */
 export type PrincipalKind = 'user' | 'apiKey' | 'anonymous';
 
 /**
  * Who is calling, as the gateway established it. The gateway is the only caller the mesh lets reach a
- * subgraph's /graphql, and it signs the principal it forwards (see signIdentity), so subgraphs take this
- * from the gateway's headers and never see raw credentials.
+ * subgraph's /graphql, and it signs every request it sends there with the principal (see
+ * signSubgraphRequest), so subgraphs take this from the gateway's headers and never see raw credentials.
  */
 export interface Principal {
   kind: PrincipalKind;
@@ -22,11 +23,22 @@ export interface Principal {
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: '', scopes: [], claims: {} }) as Principal;
 
+/**
+ * Who signed a request to a subgraph: a principal the gateway forwards (anonymous included), or a
+ * service calling another service's internal API on its own behalf (orders reserving stock at products).
+ */
+export interface Caller {
+  kind: PrincipalKind | 'service';
+  /** user: the token's `sub`; apiKey: the key's name; service: the calling service's name; anonymous: empty. */
+  id: string;
+  scopes: readonly string[];
+}
+
 export const PRINCIPAL_HEADERS = {
   kind: 'x-switchyard-principal-kind',
   id: 'x-switchyard-principal-id',
   scopes: 'x-switchyard-scopes',
-  /** `t=<epoch ms>,v1=<base64url HMAC-SHA256>`: see signIdentity. */
+  /** `t=<epoch ms>,v2=<base64url HMAC-SHA256>`: see signSubgraphRequest. */
   signature: 'x-switchyard-identity-signature',
   requestId: 'x-request-id',
 } as const;
@@ -36,55 +48,82 @@ export const IDENTITY_MAX_AGE_MS = 60_000;
 /** The shortest IDENTITY_SIGNING_SECRET accepted: 32 bytes of text, as `openssl rand -hex 16` prints. */
 export const IDENTITY_SECRET_MIN_LENGTH = 32;
 
-/** A subgraph refused the identity headers: forged, unsigned, stale. The reason is safe to show. */
+/** A subgraph refused a request's signature or identity headers: unsigned, forged, stale. The reason is safe to show. */
 export class IdentityRefused extends Error {}
 
+const CALLER_KINDS: ReadonlySet<string> = new Set<Caller['kind']>(['user', 'apiKey', 'anonymous', 'service']);
+
+export interface SubgraphRequestSigning {
+  secret: string;
+  /** Who the request is for; anonymous too, so that a subgraph can refuse every request the gateway did not send. */
+  principal: Caller;
+  requestId: string;
+  /** The subgraph (or service) the request goes to, by the name it knows itself by. */
+  subgraph: string;
+  /** The exact bytes to be sent. */
+  body: string | Uint8Array;
+  now?: number;
+}
+
 /**
- * The HMAC-SHA256 the gateway puts beside the principal headers, over everything a subgraph trusts
- * (kind, id, scopes), the request id (a captured signature cannot be replayed under another id's logs)
- * and the signing time (nor later than IDENTITY_MAX_AGE_MS). Hand-written because it is three lines of
+ * The headers that make a request to a subgraph trusted: the caller (kind, id, scopes), the request id and
+ * an HMAC-SHA256 over those, the target subgraph's name, the SHA-256 of the exact body and the signing
+ * time. So a captured request cannot be replayed to another subgraph, with another operation or variables,
+ * under another request id, or after IDENTITY_MAX_AGE_MS. Hand-written because it is a few lines of
  * node:crypto; a JWT library would add a token format for nothing. Costs microseconds a request.
  */
-export function signIdentity(secret: string, principal: Pick<Principal, 'kind' | 'id' | 'scopes'>, requestId: string, at: number): string {
-  return `t=${at},v1=${identityMac(secret, principal.kind, principal.id, principal.scopes.join(' '), requestId, at)}`;
-}
-
-function identityMac(secret: string, kind: string, id: string, scopes: string, requestId: string, at: number): string {
-  // Newline-separated: no field can contain one (HTTP header values cannot), so the fields cannot be shifted.
-  return createHmac('sha256', secret).update(`v1\n${kind}\n${id}\n${scopes}\n${requestId}\n${at}`).digest('base64url');
-}
-
-/** The headers that carry a principal to a subgraph, signed; none for anonymous. */
-export function principalToHeaders(principal: Principal, signing: { secret: string; requestId: string; now?: number }): Record<string, string> {
-  if (principal.kind === 'anonymous') return {};
+export function signSubgraphRequest(request: SubgraphRequestSigning): Record<string, string> {
+  const { principal, requestId } = request;
+  const at = request.now ?? Date.now();
+  // The forwarded scopes must read back as the same list: formatScopeList refuses any that would not.
+  const scopes = formatScopeList(principal.scopes);
+  const mac = requestMac(request.secret, principal.kind, principal.id, scopes, requestId, request.subgraph, bodyDigest(request.body), at);
   return {
+    [PRINCIPAL_HEADERS.requestId]: requestId,
     [PRINCIPAL_HEADERS.kind]: principal.kind,
-    [PRINCIPAL_HEADERS.id]: principal.id,
-    [PRINCIPAL_HEADERS.scopes]: principal.scopes.join(' '),
-    [PRINCIPAL_HEADERS.signature]: signIdentity(signing.secret, principal, signing.requestId, signing.now ?? Date.now()),
+    ...(principal.id !== '' && { [PRINCIPAL_HEADERS.id]: principal.id }),
+    ...(scopes !== '' && { [PRINCIPAL_HEADERS.scopes]: scopes }),
+    [PRINCIPAL_HEADERS.signature]: `t=${at},v2=${mac}`,
   };
 }
 
+const bodyDigest = (body: string | Uint8Array): string => createHash('sha256').update(body).digest('base64url');
+
+function requestMac(secret: string, kind: string, id: string, scopes: string, requestId: string, subgraph: string, bodySha256: string, at: number): string {
+  // A JSON array: no field (a token's `sub` included) can shift into its neighbour, whatever it contains.
+  return createHmac('sha256', secret).update(JSON.stringify(['v2', kind, id, scopes, requestId, subgraph, bodySha256, at])).digest('base64url');
+}
+
 /**
- * The principal a request's headers carry, verified: no principal headers is ANONYMOUS; principal
- * headers without a valid, fresh signature are refused (IdentityRefused), never taken as anonymous, so a
- * forged identity is an error that shows up rather than a quiet downgrade.
+ * The caller of a request a subgraph received, verified against the subgraph's own name and the raw
+ * body bytes: a request without a valid, fresh signature over exactly these is refused (IdentityRefused),
+ * whoever it claims to come from. Scopes are read with the parser the gateway signed them with.
  */
-export function principalFromHeaders(headers: IncomingHttpHeaders, secret: string, now = Date.now()): Principal {
-  const kind = headers[PRINCIPAL_HEADERS.kind];
-  const id = headers[PRINCIPAL_HEADERS.id];
-  const scopes = headers[PRINCIPAL_HEADERS.scopes];
+export function verifySubgraphRequest(
+  headers: IncomingHttpHeaders,
+  rawBody: Uint8Array,
+  expected: { secret: string; subgraph: string; now?: number },
+): Caller {
   const signature = headers[PRINCIPAL_HEADERS.signature];
-  if (kind === undefined && id === undefined && scopes === undefined && signature === undefined) return ANONYMOUS;
-  if ((kind !== 'user' && kind !== 'apiKey') || typeof id !== 'string' || id === '') throw new IdentityRefused('malformed identity headers');
-  if (typeof signature !== 'string') throw new IdentityRefused('identity headers without a signature');
-  const match = /^t=(\d{1,15}),v1=([A-Za-z0-9_-]{43})$/.exec(signature);
+  if (signature === undefined) throw new IdentityRefused('unsigned request: only the gateway may call this service');
+  const match = typeof signature === 'string' ? /^t=(\d{1,15}),v2=([A-Za-z0-9_-]{43})$/.exec(signature) : null;
   if (!match) throw new IdentityRefused('malformed identity signature');
   const at = Number(match[1]);
-  if (Math.abs(now - at) > IDENTITY_MAX_AGE_MS) throw new IdentityRefused('stale identity signature');
+  if (Math.abs((expected.now ?? Date.now()) - at) > IDENTITY_MAX_AGE_MS) throw new IdentityRefused('stale identity signature');
+  const kind = headers[PRINCIPAL_HEADERS.kind];
+  const id = headers[PRINCIPAL_HEADERS.id] ?? '';
+  const scopes = headers[PRINCIPAL_HEADERS.scopes] ?? '';
   const requestId = headers[PRINCIPAL_HEADERS.requestId];
-  const scopeText = typeof scopes === 'string' ? scopes : '';
-  const expected = identityMac(secret, kind, id, scopeText, typeof requestId === 'string' ? requestId : '', at);
-  if (!timingSafeEqual(Buffer.from(expected), Buffer.from(match[2]!))) throw new IdentityRefused('identity signature does not match');
-  return { kind, id, scopes: scopeText !== '' ? scopeText.split(' ') : [], claims: {} };
+  if (typeof kind !== 'string' || !CALLER_KINDS.has(kind) || typeof id !== 'string' || typeof scopes !== 'string' || typeof requestId !== 'string') {
+    throw new IdentityRefused('malformed identity headers');
+  }
+  if (kind === 'anonymous' ? id !== '' || scopes !== '' : id === '') throw new IdentityRefused('malformed identity headers');
+  const mac = requestMac(expected.secret, kind, id, scopes, requestId, expected.subgraph, bodyDigest(rawBody), at);
+  if (!timingSafeEqual(Buffer.from(mac), Buffer.from(match[2]!))) throw new IdentityRefused('identity signature does not match');
+  try {
+    return { kind: kind as Caller['kind'], id, scopes: parseScopeList(scopes) };
+  } catch (err) {
+    if (err instanceof MalformedScopes) throw new IdentityRefused('malformed identity headers');
+    throw err;
+  }
 }

@@ -8,12 +8,14 @@ import { parse } from 'graphql';
 import { z } from 'zod';
 import { booleanFromEnv, loadConfig, logLevel, port } from './config';
 import { migrate, openDatabase, type Database } from './db';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerGraphQLRoute } from './graphql-http';
 import { createLogger, type Logger } from './logging';
 import { HttpError } from './http';
-import { IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, principalFromHeaders, type Principal } from './principal';
+import { ANONYMOUS, IDENTITY_SECRET_MIN_LENGTH, IdentityRefused, verifySubgraphRequest, type Caller, type Principal } from './principal';
 import { allChecksPass, createHttpServer, displayUrl, listen, registerHealthRoutes, type RunningServer } from './server';
+import { boundStringArguments } from './argument-bounds';
+import { CursorCodec } from './cursors';
 import { maskUnexpectedErrors } from './graphql-util';
 import { shutdownTracing } from './telemetry/tracing';
 import type { RecordBatch } from './loaders';
@@ -38,6 +40,12 @@ export function subgraphConfigSchema(name: string, defaultPort: number) {
           url: z.string().url().optional(),
           schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default(name),
           poolMax: z.coerce.number().int().positive().default(10),
+          statementTimeoutMs: z.coerce
+            .number()
+            .int()
+            .positive()
+            .default(5_000)
+            .describe('PostgreSQL cancels any statement running longer, so no request can hold the database; PGlite cannot interrupt one.'),
           dataDir: z.string().optional(),
         })
         .strict()
@@ -65,6 +73,7 @@ export function subgraphEnvBindings(name: string): Record<string, string> {
     DATABASE_URL: 'database.url',
     [`${prefix}_DATABASE_URL`]: 'database.url',
     DB_POOL_MAX: 'database.poolMax',
+    DB_STATEMENT_TIMEOUT_MS: 'database.statementTimeoutMs',
     SEED: 'seed',
     IDENTITY_SIGNING_SECRET: 'identity.signingSecret',
     LOG_LEVEL: 'logLevel',
@@ -101,7 +110,7 @@ async function openSubgraphDatabase(
 }
 
 export interface SubgraphContext<L> {
-  /** ANONYMOUS when the gateway sent no principal. */
+  /** The principal the gateway signed the request for: ANONYMOUS for a caller without credentials. */
   principal: Principal;
   loaders: L;
 }
@@ -121,7 +130,7 @@ interface SubgraphOptions<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   /** Fresh loaders per request, so batching and caching never leak across callers. */
   createLoaders: () => L;
-  registerRoutes?: (app: FastifyInstance) => void;
+  registerRoutes?: SubgraphParts<L>['registerRoutes'];
 }
 
 /** Serves a federated subgraph: schema.graphql + resolvers, health endpoints, graceful shutdown. */
@@ -129,7 +138,7 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   const { config, logger, db, metrics } = options;
   const typeDefs = parse(readFileSync(join(options.packageDir, 'schema.graphql'), 'utf8'));
   const apollo = new ApolloServer<SubgraphContext<L>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }]),
+    schema: boundStringArguments(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers }])),
     includeStacktraceInErrorResponses: false,
     // runMain owns shutdown (drain HTTP first, then stop); Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
@@ -140,25 +149,26 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   await apollo.start();
   try {
     const app = createHttpServer({ logger, bodyLimitBytes: config.server.bodyLimitBytes, metrics });
-    const secret = config.identity.signingSecret;
-    // Refused here, as a 401, rather than in the context function, where Apollo would make it a 500.
-    // The context verifies again (microseconds) instead of passing the result through a side map.
+    keepRawJsonBodies(app);
+    const signing = { secret: config.identity.signingSecret, service: options.name };
+    const principals = new WeakMap<FastifyRequest, Principal>();
+    // Every GraphQL request, anonymous ones included, must carry the gateway's signature over this
+    // subgraph's name and the body's bytes, whatever the network lets through. Refused here, as a 401,
+    // rather than in the context function, where Apollo would make it a 500.
     app.addHook('preHandler', async (request) => {
       if (request.routeOptions.url !== '/graphql') return;
-      try {
-        principalFromHeaders(request.headers, secret);
-      } catch (err) {
-        if (!(err instanceof IdentityRefused)) throw err;
-        request.log.warn({ reason: err.message }, 'identity headers refused');
-        throw new HttpError(401, err.message, 'UNAUTHENTICATED');
-      }
+      const caller = callerOf(request, signing);
+      if (caller.kind === 'service') throw new HttpError(403, 'only the gateway may query the graph', 'FORBIDDEN');
+      principals.set(request, caller.kind === 'anonymous' ? ANONYMOUS : { kind: caller.kind, id: caller.id, scopes: [...caller.scopes], claims: {} });
     });
+    // POST only: a signature covers the body, and a GET would carry its operation in the unsigned URL.
     registerGraphQLRoute(app, apollo, {
-      context: async (request) => ({ principal: principalFromHeaders(request.headers, secret), loaders: options.createLoaders() }),
+      methods: ['POST'],
+      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders() }),
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
     registerMetricsRoute(app, metrics);
-    options.registerRoutes?.(app);
+    options.registerRoutes?.(app, (request) => callerOf(request, signing));
     const server = await listen(app, { host: config.server.host, port: config.server.port, drainMs: config.server.drainMs });
     return {
       url: server.url,
@@ -177,20 +187,54 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
   }
 }
 
+/** The exact bytes of each JSON request body, kept because signatures cover the body's SHA-256. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+const NO_BODY = Buffer.alloc(0);
+
+/** JSON bodies parsed as before (same errors, same prototype-poisoning checks), their bytes kept. */
+function keepRawJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    rawBodies.set(request, body as Buffer);
+    parseJson(request, body.toString('utf8'), done);
+  });
+}
+
+/**
+ * Who sent a request to this service, verified: the signature must cover this service's name and the
+ * exact body received (no body, or one that is not JSON, is checked as empty, which nothing signs).
+ * Anything else is a 401, with a reason that is safe to show.
+ */
+export function callerOf(request: FastifyRequest, signing: { secret: string; service: string }): Caller {
+  try {
+    return verifySubgraphRequest(request.headers, rawBodies.get(request) ?? NO_BODY, { secret: signing.secret, subgraph: signing.service });
+  } catch (err) {
+    if (!(err instanceof IdentityRefused)) throw err;
+    request.log.warn({ reason: err.message }, 'request signature refused');
+    throw new HttpError(401, err.message, 'UNAUTHENTICATED');
+  }
+}
+
 /** What a subgraph plugs into the shared start-up: its SQL-backed parts, built once the database is open. */
 export interface SubgraphParts<L> {
   resolvers: GraphQLResolverMap<SubgraphContext<L>>;
   createLoaders: () => L;
-  /** Routes beside /graphql, such as an internal API. */
-  registerRoutes?: (app: FastifyInstance) => void;
+  /**
+   * Routes beside /graphql, such as an internal API; `callerOf` gives a request's verified caller
+   * (signed for this service and its body) or throws the 401.
+   */
+  registerRoutes?: (app: FastifyInstance, callerOf: (request: FastifyRequest) => Caller) => void;
   /** Clients or pools the parts own, closed after the server stops. */
   close?: () => Promise<void>;
 }
 
-/** What the shared start-up gives a subgraph's parts to record their own metrics with. */
-export interface SubgraphTelemetry {
+/** What the shared start-up gives a subgraph's parts: their metric recorders and cursor codecs. */
+export interface SubgraphTools {
   /** The batch-size recorder for the loader of this name. */
   batchSizes: (loader: string) => RecordBatch;
+  /** The codec of the cursors of one list ("Query.users"), keyed from the identity signing secret. */
+  cursors: (list: string) => CursorCodec;
 }
 
 export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
@@ -201,7 +245,7 @@ export interface SubgraphDefinition<S extends z.ZodTypeAny, L> {
   /** Env vars beyond the ones every subgraph reads, mapped to config keys. */
   envBindings?: Record<string, string>;
   seed: (db: Database) => Promise<void>;
-  wire: (db: Database, config: z.infer<S>, telemetry: SubgraphTelemetry) => SubgraphParts<L>;
+  wire: (db: Database, config: z.infer<S>, tools: SubgraphTools) => SubgraphParts<L>;
 }
 
 /** Config, logger, database (migrated, seeded), then the server: the start-up every subgraph shares. */
@@ -217,7 +261,10 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
     await metrics.shutdown();
     throw err;
   });
-  const parts = definition.wire(db, config, { batchSizes: loaderBatchSizes(metrics.meter) });
+  const parts = definition.wire(db, config, {
+    batchSizes: loaderBatchSizes(metrics.meter),
+    cursors: (list) => new CursorCodec(config.identity.signingSecret, `${definition.name}:${list}`),
+  });
   const subgraph = await runSubgraph({ name: definition.name, packageDir: definition.packageDir, config, logger, metrics, db, ...parts }).catch(
     async (err) => {
       await parts.close?.();

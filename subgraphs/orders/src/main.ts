@@ -35,12 +35,16 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
   configSchema: ordersConfigSchema,
   envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl', PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl' },
   seed: seedOrders,
-  wire(db, config, { batchSizes }) {
+  wire(db, config, { batchSizes, cursors }) {
     const store = createOrderStore(db);
-    const products = createProductsClient({ baseUrl: config.products.internalUrl, timeoutMs: config.products.timeoutMs });
+    const products = createProductsClient({
+      baseUrl: config.products.internalUrl,
+      timeoutMs: config.products.timeoutMs,
+      signingSecret: config.identity.signingSecret,
+    });
     const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
     return {
-      resolvers: createOrderResolvers(store, products, placeOrderLimit),
+      resolvers: createOrderResolvers(store, products, placeOrderLimit, cursors('User.orders')),
       createLoaders: () => createOrderLoaders(store, batchSizes),
       close: async () => {
         await Promise.all([products.close(), placeOrderLimit.close()]);

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { signSubgraphRequest, type Caller } from '@switchyard/service-kit';
 import { Agent, errors, request } from 'undici';
 
 export interface ReservedLine {
@@ -25,7 +27,12 @@ export class ProductsUnavailable extends Error {}
 export interface ProductsClientOptions {
   baseUrl: string;
   timeoutMs: number;
+  /** The identity signing secret: products answers only calls signed as the orders service. */
+  signingSecret: string;
 }
+
+/** Who the reservation calls are from: this service, on its own behalf (no user's scopes travel with them). */
+const ORDERS_SERVICE: Caller = { kind: 'service', id: 'orders', scopes: [] };
 
 /**
  * Client for the products service's internal reservation API. Reserve and release are idempotent per
@@ -34,14 +41,19 @@ export interface ProductsClientOptions {
 export function createProductsClient(options: ProductsClientOptions) {
   const agent = new Agent({ keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
 
-  async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  async function post(path: string, payload: unknown): Promise<{ status: number; json: any }> {
+    const body = JSON.stringify(payload);
+    const headers = {
+      'content-type': 'application/json',
+      ...signSubgraphRequest({ secret: options.signingSecret, principal: ORDERS_SERVICE, requestId: randomUUID(), subgraph: 'products', body }),
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await request(new URL(path, options.baseUrl), {
           method: 'POST',
           dispatcher: agent,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          headers,
+          body,
           signal: AbortSignal.timeout(options.timeoutMs),
         });
         return { status: res.statusCode, json: await res.body.json() };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import { DateTime, badInput, decodeCursor, pageSize, toPage, type SubgraphContext } from '@switchyard/service-kit';
+import { DateTime, badInput, pageSize, toPage, type CursorCodec, type SubgraphContext } from '@switchyard/service-kit';
 import type { OrderLoaders } from './loaders';
 import type { PlaceOrderLimit } from './place-order-limit';
 import { ProductsUnavailable, ReservationRefused, type ProductsClient } from './products-client';
@@ -13,8 +13,8 @@ const MAX_QUANTITY = 1000;
 
 const positionKey = (o: OrderRow) => `${o.createdAt.toISOString()}|${o.id}`;
 
-function decodePosition(cursor: string | null | undefined): OrderPosition | null {
-  const key = decodeCursor(cursor);
+function decodePosition(cursors: CursorCodec, cursor: string | null | undefined): OrderPosition | null {
+  const key = cursors.decode(cursor);
   if (key === null) return null;
   const split = key.indexOf('|');
   const createdAt = new Date(key.slice(0, split));
@@ -69,7 +69,7 @@ const unavailable = () =>
     extensions: { code: 'SERVICE_UNAVAILABLE' },
   });
 
-export function createOrderResolvers(store: OrderStore, products: ProductsClient, placeOrderLimit: PlaceOrderLimit) {
+export function createOrderResolvers(store: OrderStore, products: ProductsClient, placeOrderLimit: PlaceOrderLimit, cursors: CursorCodec) {
   /**
    * Reserve first (products owns stock and prices), then record the order. If recording fails, the
    * reservation is given back, so no stock is held by an order that does not exist.
@@ -145,10 +145,10 @@ export function createOrderResolvers(store: OrderStore, products: ProductsClient
         const first = pageSize(args.first, 10);
         // Another user's orders are an empty page rather than null: the field is non-null, and null would
         // erase the whole User (its name included) for a caller who may see that.
-        if (!seesOrdersOf(ctx, user.id)) return toPage([], first, positionKey);
-        const rows = await ctx.loaders.ordersByUser.load({ userId: user.id, limit: first + 1, after: decodePosition(args.after) });
+        if (!seesOrdersOf(ctx, user.id)) return toPage([], first, positionKey, cursors);
+        const rows = await ctx.loaders.ordersByUser.load({ userId: user.id, limit: first + 1, after: decodePosition(cursors, args.after) });
         for (const row of rows) ctx.loaders.orderById.prime(row.id, row);
-        return toPage(rows, first, positionKey);
+        return toPage(rows, first, positionKey, cursors);
       },
     },
   };

@@ -14,12 +14,12 @@ export const productsSubgraph: SubgraphDefinition<typeof configSchema, ProductLo
   packageDir: join(__dirname, '..'),
   configSchema,
   seed: seedProducts,
-  wire(db, _config, { batchSizes }) {
+  wire(db, _config, { batchSizes, cursors }) {
     const store = createProductStore(db);
     return {
-      resolvers: createProductResolvers(store),
+      resolvers: createProductResolvers(store, cursors('Query.products')),
       createLoaders: () => createProductLoaders(store, batchSizes),
-      registerRoutes: (app) => registerReservationRoutes(app, store),
+      registerRoutes: (app, callerOf) => registerReservationRoutes(app, store, callerOf),
     };
   },
 };

@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { HttpError } from '@switchyard/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError, type Caller } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { ReservationRefused, type ProductStore } from './store';
 
 /**
- * The internal API the orders subgraph calls to take and give back stock. It is not part of the graph:
- * the mesh lets only the orders service account reach these paths.
+ * The internal API the orders subgraph calls to take and give back stock. It is not part of the graph.
+ * Only the orders service may call it: each call carries orders' signed service identity (checked
+ * here), and the mesh lets only the orders service account reach these paths as well.
  */
 const reserveRequest = z.object({
   orderId: z.string().min(1).max(100),
@@ -29,8 +30,19 @@ function parseRequest<T>(body: unknown, schema: z.ZodType<T>): T {
 
 const INTERNAL_BODY_LIMIT = 64 * 1024;
 
-export function registerReservationRoutes(app: FastifyInstance, store: ProductStore): void {
-  app.post('/internal/reservations', { bodyLimit: INTERNAL_BODY_LIMIT }, async (request, reply) => {
+/** The one service that reserves and releases stock. */
+export const RESERVING_SERVICE = 'orders';
+
+export function registerReservationRoutes(app: FastifyInstance, store: ProductStore, callerOf: (request: FastifyRequest) => Caller): void {
+  // A valid signature of anyone else (the gateway's, for a user) is a 403: signed, but not for this API.
+  const onlyOrders = async (request: FastifyRequest) => {
+    const caller = callerOf(request);
+    if (caller.kind !== 'service' || caller.id !== RESERVING_SERVICE) {
+      request.log.warn({ kind: caller.kind, id: caller.id }, 'reservation call from a caller other than the orders service');
+      throw new HttpError(403, 'only the orders service may reserve or release stock', 'FORBIDDEN');
+    }
+  };
+  app.post('/internal/reservations', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request, reply) => {
     const { orderId, items } = parseRequest(request.body, reserveRequest);
     try {
       return { orderId, lines: await store.reserve(orderId, items) };
@@ -41,7 +53,7 @@ export function registerReservationRoutes(app: FastifyInstance, store: ProductSt
       });
     }
   });
-  app.post('/internal/reservations/release', { bodyLimit: INTERNAL_BODY_LIMIT }, async (request) => {
+  app.post('/internal/reservations/release', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request) => {
     const { orderId } = parseRequest(request.body, releaseRequest);
     return { orderId, released: await store.release(orderId) };
   });

@@ -13,9 +13,9 @@ export const usersSubgraph: SubgraphDefinition<typeof configSchema, UserLoaders>
   packageDir: join(__dirname, '..'),
   configSchema,
   seed: seedUsers,
-  wire(db, _config, { batchSizes }) {
+  wire(db, _config, { batchSizes, cursors }) {
     const store = createUserStore(db);
-    return { resolvers: createUserResolvers(store), createLoaders: () => createUserLoaders(store, batchSizes) };
+    return { resolvers: createUserResolvers(store, cursors('Query.users')), createLoaders: () => createUserLoaders(store, batchSizes) };
   },
 };
 

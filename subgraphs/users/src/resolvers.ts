@@ -1,10 +1,10 @@
-import { DateTime, decodeCursor, pageSize, toPage, type SubgraphContext } from '@switchyard/service-kit';
+import { DateTime, pageSize, toPage, type CursorCodec, type SubgraphContext } from '@switchyard/service-kit';
 import type { UserLoaders } from './loaders';
 import type { UserStore } from './store';
 
 type Context = SubgraphContext<UserLoaders>;
 
-export function createUserResolvers(store: UserStore) {
+export function createUserResolvers(store: UserStore, cursors: CursorCodec) {
   return {
     DateTime,
     Query: {
@@ -12,9 +12,9 @@ export function createUserResolvers(store: UserStore) {
       user: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.userById.load(args.id),
       users: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
         const first = pageSize(args.first);
-        const rows = await store.listUsers(first + 1, decodeCursor(args.after));
+        const rows = await store.listUsers(first + 1, cursors.decode(args.after));
         for (const row of rows) ctx.loaders.userById.prime(row.id, row);
-        return toPage(rows, first, (r) => r.id);
+        return toPage(rows, first, (r) => r.id, cursors);
       },
     },
     User: {

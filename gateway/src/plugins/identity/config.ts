@@ -1,4 +1,4 @@
-import { byteSize, commaList, duration, httpUrl, type EnvBindings } from '@switchyard/service-kit';
+import { byteSize, commaList, duration, httpUrl, isScopeToken, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 
 /**
@@ -79,7 +79,10 @@ const apiKeyEntry = z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the key (npm run apikey prints it)')
       .describe('Hex SHA-256 of the key; the key itself is never stored.'),
-    scopes: z.array(z.string().min(1)).default([]).describe('The scopes requests with this key hold.'),
+    scopes: z
+      .array(z.string().refine(isScopeToken, 'must be an RFC 6749 scope-token: printable ASCII without spaces, " or \\'))
+      .default([])
+      .describe('The scopes requests with this key hold.'),
     rate_limit_class: z.string().min(1).optional().describe('A class of rate_limit.classes that limits this key instead of user.'),
   })
   .strict();

@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { Logger, Principal } from '@switchyard/service-kit';
+import { MalformedScopes, scopesFromClaims, type Logger, type Principal } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm, JwtConfig } from './config';
 import { JwksKeyCache, KeysUnavailableError, StaticKeySet, UnknownKeyError, type KeySetStatus } from './key-cache';
 
@@ -16,6 +16,7 @@ export type TokenRejection =
   | 'unknown key'
   | 'unsupported algorithm'
   | 'malformed'
+  | 'malformed scopes'
   | 'too large'
   | 'no subject';
 
@@ -159,10 +160,16 @@ function classify(err: unknown): Error {
   return new TokenRejectedError('malformed');
 }
 
-/** OAuth scopes arrive as a space-separated `scope` string or an `scp` array (or string), depending on the issuer. */
+/**
+ * The token's scopes, read by the same parser the subgraphs read the forwarded scopes with: a scope that
+ * is not an RFC 6749 scope-token refuses the token, since dropping it or reading it another way could
+ * grant what the issuer did not mean.
+ */
 function scopesOf(payload: Record<string, unknown>): string[] {
-  const raw = typeof payload.scope === 'string' ? payload.scope : payload.scp;
-  if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
-  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string' && s !== '');
-  return [];
+  try {
+    return scopesFromClaims(payload);
+  } catch (err) {
+    if (err instanceof MalformedScopes) throw new TokenRejectedError('malformed scopes');
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@ export const subgraphIdentityConfigSchema = z
       .string()
       .min(IDENTITY_SECRET_MIN_LENGTH, `must be at least ${IDENTITY_SECRET_MIN_LENGTH} characters`)
       .nullish()
-      .describe('Shared with every subgraph; HMAC key of x-switchyard-identity-signature. Without it the gateway forwards no principal (Switchyard subgraphs then see every caller as anonymous). Set it with env IDENTITY_SIGNING_SECRET, not in a committed file.'),
+      .describe('Shared with every subgraph; HMAC key of x-switchyard-identity-signature, which every request to a subgraph carries. Without it requests go unsigned, with no principal, which Switchyard subgraphs refuse (for subgraphs that read no identity headers). Set it with env IDENTITY_SIGNING_SECRET, not in a committed file.'),
   })
   .strict()
   .default({});
