@@ -70,12 +70,15 @@ describe('the gateway at the HTTP edge', () => {
     });
   });
 
-  it('refuses a simple GET that a browser could send cross-site (CSRF) but serves it with a preflight header', async () => {
+  it('refuses a simple GET carrying cookies (CSRF), serves it with a preflight header, and serves a cookieless one (urql)', async () => {
     const query = encodeURIComponent('{ products(first: 1) { edges { node { id } } } }');
-    const simple = await fetch(`${url}?query=${query}`);
-    expect(simple.status).toBe(400);
-    const preflighted = await fetch(`${url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const withCookies = await fetch(`${url}?query=${query}`, { headers: { cookie: 'session=abc' } });
+    expect(withCookies.status).toBe(400);
+    expect(((await withCookies.json()) as any).errors[0].message).toMatch(/^This operation has been blocked as a potential Cross-Site Request Forgery \(CSRF\)/);
+    const preflighted = await fetch(`${url}?query=${query}`, { headers: { cookie: 'session=abc', 'apollo-require-preflight': 'true' } });
     expect(preflighted.status).toBe(200);
+    const cookieless = await fetch(`${url}?query=${query}`);
+    expect(cookieless.status).toBe(200);
   });
 
   it('allows listed browser origins (Apollo Studio) and no others', async () => {
