@@ -3,6 +3,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentNode, OperationDefinitionNode, OperationTypeNode } from 'graphql';
 import type { ServedSupergraph } from '../execution/supergraph-gateway';
 
+/** Longer client names or versions are kept as `unknown`: a label, not a payload. */
+const MAX_CLIENT_FIELD_LENGTH = 64;
+
 /** The stages of the request path, in order; a decision names the one that made it. */
 export type Stage = 'http' | 'identity' | 'admission' | 'authorization' | 'execution' | 'transport';
 
@@ -44,6 +47,14 @@ export interface ResolvedOperation {
   variables: Readonly<Record<string, unknown>>;
 }
 
+/** Which client application sent the request, as it says (Apollo's client awareness headers); never trusted for access. */
+export interface ClientIdentity {
+  /** apollographql-client-name, or `unknown`. */
+  name: string;
+  /** apollographql-client-version, or `unknown`. */
+  version: string;
+}
+
 /** The static cost estimate demand control made, read by the rate limiter and the metrics. */
 export interface CostAssessment {
   estimated: number;
@@ -75,6 +86,8 @@ export interface RequestContext {
     /** The client's address: the socket's peer, or X-Forwarded-For through rate_limit.trusted_proxy_hops. */
     readonly clientAddress: string;
   };
+  /** The client application, from apollographql-client-name and -version. */
+  readonly client: ClientIdentity;
   /** Who is calling; anonymous until the identity plugin finds a credential. */
   principal: Principal;
   /** Set by the core once the HTTP request is read. */
@@ -87,4 +100,10 @@ export interface RequestContext {
   /** Extensions plugins add to the response body (the cost, when the client asks for it). */
   readonly responseExtensions: Record<string, unknown>;
   readonly decisions: Decision[];
+}
+
+/** The client identity a request's headers claim; a missing, repeated or overlong value is `unknown`. */
+export function clientIdentityOf(headers: Readonly<Record<string, string | string[] | undefined>>): ClientIdentity {
+  const field = (value: string | string[] | undefined) => (typeof value === 'string' && value !== '' && value.length <= MAX_CLIENT_FIELD_LENGTH ? value : 'unknown');
+  return { name: field(headers['apollographql-client-name']), version: field(headers['apollographql-client-version']) };
 }

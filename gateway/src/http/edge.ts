@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import { ANONYMOUS, registerHealthRoutes } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
-import type { RequestContext } from '../core/context';
+import { clientIdentityOf, type RequestContext } from '../core/context';
 import { paramsFromBody, paramsFromQueryString } from '../core/graphql-params';
 import type { GatewayResponse } from '../core/plugin';
 import type { Pipeline } from '../core/pipeline';
@@ -61,6 +61,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         deadline: receivedAt + routerTimeoutMs,
         signal: cancel.signal,
         http: { method: request.method, headers: request.headers, clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops) },
+        client: clientIdentityOf(request.headers),
         principal: ANONYMOUS,
         responseHeaders: {},
         responseExtensions: {},

@@ -23,6 +23,7 @@ function requestContext(principal: Principal): RequestContext {
     deadline: 30_000,
     signal: new AbortController().signal,
     http: { method: 'POST', headers: { authorization: 'Bearer client-token', cookie: 'session=1' }, clientAddress: '127.0.0.1' },
+    client: { name: 'unknown', version: 'unknown' },
     principal,
     responseHeaders: {},
     responseExtensions: {},

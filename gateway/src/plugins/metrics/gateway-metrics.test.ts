@@ -1,7 +1,7 @@
 import { startMetrics, type ServiceMetrics } from '@switchyard/service-kit';
 import { parsePrometheusText } from '../../../../tests/support/prometheus';
 import { startTestGateway, testClock } from '../../testing/test-gateway';
-import { GatewayMetrics, OPERATION_NAME_LIMIT } from './gateway-metrics';
+import { CLIENT_LIMIT, GatewayMetrics, OPERATION_NAME_LIMIT } from './gateway-metrics';
 
 const PRODUCTS = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -105,6 +105,33 @@ describe('operation and decision labels', () => {
     expect(counts[`Op${OPERATION_NAME_LIMIT}/query/success`]).toBeUndefined();
     expect(counts['other/query/success']).toBe(6);
     await service.shutdown();
+  });
+
+  it(`label operations by the client's name and version from its headers, past ${CLIENT_LIMIT} distinct clients as \`other\`, and overlong or repeated values as unknown`, async () => {
+    const service = startMetrics({ serviceName: 'gateway', env: {} });
+    const gateway = await startTestGateway({ subgraphs: { products: { sdl: PRODUCTS, resolvers } }, metrics: service });
+    try {
+      const send = (headers: Record<string, string>) => gateway.graphql('query TopProducts { products { id } }', { headers });
+      await send({ 'apollographql-client-name': 'web', 'apollographql-client-version': '1.2.0' });
+      await send({ 'apollographql-client-name': 'web', 'apollographql-client-version': '1.2.0' });
+      await send({ 'apollographql-client-name': 'ios' });
+      await send({ 'apollographql-client-name': 'x'.repeat(65), 'apollographql-client-version': '1' });
+      for (let i = 0; i < CLIENT_LIMIT; i++) await send({ 'apollographql-client-name': `bot-${i}` });
+      const samples = parsePrometheusText(await service.scrape()).get('switchyard_graphql_operations_total')!.samples;
+      const byClient: Record<string, number> = {};
+      for (const { labels, value } of samples) byClient[`${labels.client_name}@${labels.client_version}`] = (byClient[`${labels.client_name}@${labels.client_version}`] ?? 0) + value;
+      expect(Object.keys(byClient)).toHaveLength(CLIENT_LIMIT + 1);
+      expect(byClient['web@1.2.0']).toBe(2);
+      expect(byClient['ios@unknown']).toBe(1);
+      expect(byClient['unknown@1']).toBe(1);
+      // web, ios and unknown@1 took 3 of the 50 places: bot-0 to bot-46 have their own, the last three are `other`.
+      expect(byClient['bot-46@unknown']).toBe(1);
+      expect(byClient['bot-47@unknown']).toBeUndefined();
+      expect(byClient['other@other']).toBe(3);
+    } finally {
+      await gateway.close();
+      await service.shutdown();
+    }
   });
 
   it('count each decision by stage, code, reason and enforced', async () => {

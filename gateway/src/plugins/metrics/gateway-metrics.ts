@@ -1,6 +1,6 @@
 import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import { DURATION_BUCKETS_S } from '@switchyard/service-kit';
-import type { Decision } from '../../core/context';
+import type { ClientIdentity, Decision } from '../../core/context';
 import type { QueryPlanCacheObserver } from '../../execution/query-plan-cache';
 
 /**
@@ -11,6 +11,10 @@ export const OPERATION_NAME_LIMIT = 100;
 /** Longer names are `other` whatever the count: a name is a label, not a payload. */
 const OPERATION_NAME_MAX_LENGTH = 64;
 const OTHER = 'other';
+/** Distinct client name and version pairs labelled before the rest are counted as `other`. */
+export const CLIENT_LIMIT = 50;
+const UNKNOWN_CLIENT: ClientIdentity = { name: 'unknown', version: 'unknown' };
+const OTHER_CLIENT: ClientIdentity = { name: OTHER, version: OTHER };
 
 /** Bucket boundaries for estimated costs (demand control's points). */
 const COST_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 50_000, 100_000, 1_000_000];
@@ -32,7 +36,10 @@ export class GatewayMetrics {
   private readonly decisions;
   private readonly subgraphFetches: Histogram;
   private readonly costs: Histogram;
-  private readonly operationAttributes = new Map<string, Map<string, Map<Outcome, Attributes>>>();
+  /** Label sets of the operation metrics by name, type, outcome and client; names and clients are capped. */
+  private readonly operationAttributes = new Map<string, Attributes>();
+  private readonly operationNames = new Set<string>();
+  private readonly clients = new Set<string>();
   private readonly decisionAttributes = new Map<string, Attributes>();
   private readonly fetchAttributes = new Map<string, Map<string, Attributes>>();
   private readonly costAttributes = new Map<string, Attributes>();
@@ -40,11 +47,11 @@ export class GatewayMetrics {
   constructor(private readonly meter: Meter) {
     this.operations = meter.createCounter('switchyard.graphql.operations', {
       unit: '{operation}',
-      description: 'GraphQL operations, by name (capped), type and outcome.',
+      description: 'GraphQL operations, by name (capped), type, outcome and client name and version (capped).',
     });
     this.operationDuration = meter.createHistogram('switchyard.graphql.operation.duration', {
       unit: 's',
-      description: 'Time from receiving a GraphQL request to sending its response, by name (capped), type and outcome.',
+      description: 'Time from receiving a GraphQL request to sending its response, by name (capped), type, outcome and client (capped).',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
     this.decisions = meter.createCounter('switchyard.decisions', {
@@ -64,8 +71,8 @@ export class GatewayMetrics {
   }
 
   /** Counts and times one GraphQL request, once its response is sent. */
-  countOperation(name: string, type: string, outcome: Outcome, seconds: number): void {
-    const attributes = this.operationAttributesOf(name, type, outcome);
+  countOperation(name: string, type: string, outcome: Outcome, seconds: number, client: ClientIdentity = UNKNOWN_CLIENT): void {
+    const attributes = this.operationAttributesOf(name, type, outcome, client);
     this.operations.add(1, attributes);
     this.operationDuration.record(seconds, attributes);
   }
@@ -113,19 +120,25 @@ export class GatewayMetrics {
       .addCallback((result) => result.observe(1, { hash: hash() }));
   }
 
-  private operationAttributesOf(name: string, type: string, outcome: Outcome): Attributes {
-    let byType = this.operationAttributes.get(name);
-    if (!byType) {
-      // `other` itself is always admitted, as the one series beyond the limit.
-      if (name !== OTHER && (name.length > OPERATION_NAME_MAX_LENGTH || this.operationAttributes.size >= OPERATION_NAME_LIMIT)) {
-        return this.operationAttributesOf(OTHER, type, outcome);
-      }
-      this.operationAttributes.set(name, (byType = new Map()));
+  private operationAttributesOf(name: string, type: string, outcome: Outcome, client: ClientIdentity): Attributes {
+    // `other` itself is always admitted, as the one series beyond each limit.
+    if (!this.operationNames.has(name)) {
+      if (name.length > OPERATION_NAME_MAX_LENGTH || this.operationNames.size >= OPERATION_NAME_LIMIT) name = OTHER;
+      else this.operationNames.add(name);
     }
-    let byOutcome = byType.get(type);
-    if (!byOutcome) byType.set(type, (byOutcome = new Map()));
-    let attributes = byOutcome.get(outcome);
-    if (!attributes) byOutcome.set(outcome, (attributes = { 'graphql.operation.name': name, 'graphql.operation.type': type, outcome }));
+    let clientKey = `${client.name}\u0000${client.version}`;
+    if (!this.clients.has(clientKey)) {
+      if (this.clients.size >= CLIENT_LIMIT) {
+        client = OTHER_CLIENT;
+        clientKey = `${OTHER}\u0000${OTHER}`;
+      } else this.clients.add(clientKey);
+    }
+    const key = `${name}\u0000${type}\u0000${outcome}\u0000${clientKey}`;
+    let attributes = this.operationAttributes.get(key);
+    if (!attributes) {
+      attributes = { 'graphql.operation.name': name, 'graphql.operation.type': type, outcome, 'client.name': client.name, 'client.version': client.version };
+      this.operationAttributes.set(key, attributes);
+    }
     return attributes;
   }
 
