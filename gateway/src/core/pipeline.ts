@@ -128,11 +128,8 @@ export class Pipeline {
     } catch (err) {
       if (err instanceof Refusal) {
         for (const error of err.options.errors ?? []) {
-          const code = error.extensions.code;
-          if (typeof code === 'string' && !CORE_CODES.has(code)) {
-            const { http: _http, code: _code, ...details } = error.extensions;
-            context.decisions.push({ stage: 'admission', code, enforced: true, message: error.message, details });
-          }
+          const { code, http: _http, ...details } = error.extensions;
+          if (typeof code === 'string' && !CORE_CODES.has(code)) this.decide(context, 'admission', code, error.message, details);
         }
       }
       throw err;
@@ -158,11 +155,14 @@ export class Pipeline {
       if (!SPANNED_STAGES.has(plugin.stage)) return await hook();
       return await withSpan(plugin.stage === plugin.name ? plugin.stage : `${plugin.stage} ${plugin.name}`, { 'switchyard.stage': plugin.stage }, hook);
     } catch (err) {
-      if (err instanceof Refusal) {
-        context.decisions.push({ stage: plugin.stage, code: err.code, enforced: true, message: err.message, details: err.options.extensions });
-      }
+      if (err instanceof Refusal) this.decide(context, plugin.stage, err.code, err.message, err.options.extensions);
       throw err;
     }
+  }
+
+  /** One enforced decision per refusal, wherever it was thrown. */
+  private decide(context: RequestContext, stage: Stage, code: string, message: string, details: Record<string, unknown> | undefined): void {
+    context.decisions.push({ stage, code, enforced: true, message, details });
   }
 
   private answer(context: RequestContext, result: ExecutionResult): GatewayResponse {
@@ -199,9 +199,8 @@ export class Pipeline {
       try {
         await plugin.onResponse!(context, response);
       } catch (err) {
-        if (!(err instanceof Refusal)) throw err;
-        // A refusal after the fact (a rate limit charged at the end) replaces the answer.
-        context.decisions.push({ stage: plugin.stage, code: err.code, enforced: true, message: err.message, details: err.options.extensions });
+        // A refusal after the fact (a rate limit charged at the end) replaces the answer; so does a bug, masked.
+        if (err instanceof Refusal) this.decide(context, plugin.stage, err.code, err.message, err.options.extensions);
         const refusal = this.refused(context, err);
         response.status = refusal.status;
         response.body = refusal.body;
