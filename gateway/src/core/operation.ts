@@ -31,8 +31,13 @@ interface CachedDocument {
   queryHash: string;
 }
 
-/** Documents kept per supergraph version, by text; the oldest go first. Sized for the few operations real clients send. */
+/**
+ * Documents kept per supergraph version, by text, the least recently used going first: at most this many
+ * and this many characters of text, so that a flood of distinct operations cannot grow the cache. Sized for
+ * the few operations real clients send.
+ */
 const MAX_CACHED_DOCUMENTS = 1000;
+const MAX_CACHED_CHARACTERS = 8 * 1024 * 1024;
 /** A text longer than this is parsed every time rather than kept (the body limit bounds it anyway). */
 const MAX_CACHED_SOURCE_LENGTH = 64 * 1024;
 /** At most this many variable errors are reported, as graphql-js's own default. */
@@ -44,7 +49,7 @@ const MAX_VARIABLE_ERRORS = 50;
  * Every refusal here is a 400 with the spec's codes.
  */
 export class OperationReader {
-  private readonly cache = new WeakMap<ServedSupergraph, Map<string, CachedDocument>>();
+  private readonly cache = new WeakMap<ServedSupergraph, { documents: Map<string, CachedDocument>; characters: number }>();
   private readonly rules: readonly ValidationRule[];
 
   constructor(private readonly reading: DocumentReading) {
@@ -85,8 +90,9 @@ export class OperationReader {
   }
 
   private document(served: ServedSupergraph, source: string): CachedDocument {
-    let documents = this.cache.get(served);
-    if (!documents) this.cache.set(served, (documents = new Map()));
+    let cache = this.cache.get(served);
+    if (!cache) this.cache.set(served, (cache = { documents: new Map(), characters: 0 }));
+    const { documents } = cache;
     const cached = documents.get(source);
     if (cached) {
       // Least recently used goes first: re-insert on every hit.
@@ -96,8 +102,13 @@ export class OperationReader {
     }
     const read = this.parseAndValidate(served.apiSchema, source);
     if (source.length <= MAX_CACHED_SOURCE_LENGTH) {
-      if (documents.size >= MAX_CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
       documents.set(source, read);
+      cache.characters += source.length;
+      while (documents.size > MAX_CACHED_DOCUMENTS || cache.characters > MAX_CACHED_CHARACTERS) {
+        const oldest = documents.keys().next().value!;
+        documents.delete(oldest);
+        cache.characters -= oldest.length;
+      }
     }
     return read;
   }
