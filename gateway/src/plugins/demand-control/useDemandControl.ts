@@ -5,10 +5,10 @@ import type { ActiveSupergraph } from '../../execution/supergraph';
 import type { DemandControlConfig } from './config';
 import { costSchema, estimateCost, type CostSchema } from './estimate';
 
-/** Estimates remembered across all documents, by the bytes of their keys; the oldest go first. */
-const MAX_REMEMBERED_KEY_BYTES = 4 * 1024 * 1024;
-/** An estimate whose key (variables included) is longer than this is computed every time, not kept. */
-const MAX_KEY_BYTES = 4 * 1024;
+/** Estimates remembered across all documents, by the characters of their keys; the oldest go first. */
+const MAX_REMEMBERED_KEY_CHARACTERS = 4 * 1024 * 1024;
+/** An estimate whose key (variables included) has more characters than this is computed every time, not kept. */
+const MAX_KEY_CHARACTERS = 4 * 1024;
 
 /**
  * Demand control (Router's demand_control, static_estimated): the cost of each operation from the @cost
@@ -60,17 +60,22 @@ export function useDemandControl(config: DemandControlConfig): GatewayPlugin {
  * Estimates by cost schema, document, operation name and coerced variables: a walk of a large operation
  * costs about 0.1 ms, and clients send the same few operations over and over. Only declared variables
  * are coerced, so a client cannot grow the key with variables the operation never reads; the whole store
- * is bounded by the bytes of its keys.
+ * is bounded by the characters of its keys.
  */
-class RememberedEstimates {
+export class RememberedEstimates {
   private readonly byDocument = new WeakMap<CostSchema, WeakMap<DocumentNode, Map<string, number>>>();
   /** Every remembered key in insertion order, to forget the oldest. */
   private readonly order: { keys: Map<string, number>; key: string }[] = [];
-  private bytes = 0;
+  private characters = 0;
+
+  /** Characters of the keys remembered, for tests of the bound. */
+  get size(): number {
+    return this.characters;
+  }
 
   get(schema: CostSchema, document: DocumentNode, operationName: string | undefined, variables: Readonly<Record<string, unknown>>, estimate: () => number): number {
     const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
-    if (key.length > MAX_KEY_BYTES) return estimate();
+    if (key.length > MAX_KEY_CHARACTERS) return estimate();
     let documents = this.byDocument.get(schema);
     if (!documents) this.byDocument.set(schema, (documents = new WeakMap()));
     let keys = documents.get(document);
@@ -80,11 +85,11 @@ class RememberedEstimates {
     const estimated = estimate();
     keys.set(key, estimated);
     this.order.push({ keys, key });
-    this.bytes += key.length;
-    while (this.bytes > MAX_REMEMBERED_KEY_BYTES) {
+    this.characters += key.length;
+    while (this.characters > MAX_REMEMBERED_KEY_CHARACTERS) {
       const oldest = this.order.shift()!;
       oldest.keys.delete(oldest.key);
-      this.bytes -= oldest.key.length;
+      this.characters -= oldest.key.length;
     }
     return estimated;
   }
