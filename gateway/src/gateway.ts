@@ -99,8 +99,13 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, config.authorization),
       },
       (subgraph, url) =>
-        new SubgraphDataSource(subgraph, url, transport, shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout, (context, request) =>
-          pipeline!.subgraphRequest(context, request),
+        new SubgraphDataSource(
+          subgraph,
+          url,
+          transport,
+          shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout,
+          (context, request) => pipeline!.subgraphRequest(context, request),
+          now,
         ),
       logger,
       metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),

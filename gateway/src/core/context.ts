@@ -75,7 +75,7 @@ export interface RequestContext {
   readonly logger: FastifyBaseLogger;
   /** When the request arrived, on the gateway's clock (epoch ms). */
   readonly receivedAt: number;
-  /** Epoch ms by which the request must be answered (traffic_shaping.router.timeout). */
+  /** Epoch ms by which the request must be answered (traffic_shaping.router.timeout); no subgraph fetch is given longer. */
   readonly deadline: number;
   /** Aborts when the client disconnects or the deadline passes. */
   readonly signal: AbortSignal;

@@ -3,7 +3,7 @@ import type { RequestContext } from '../core/context';
 import type { SubgraphRequest } from '../core/plugin';
 import { hashApiKey } from '../plugins/identity/api-keys';
 import { usePrincipalSigning } from '../plugins/principal-signing/usePrincipalSigning';
-import { startTestGateway, type FakeSubgraphContext } from '../testing/test-gateway';
+import { startTestGateway, testClock, type FakeSubgraphContext } from '../testing/test-gateway';
 import { SubgraphDataSource, type PrepareSubgraphRequest } from './subgraph-data-source';
 import type { SubgraphCall, SubgraphHttpClient } from './subgraph-http-client';
 
@@ -49,7 +49,7 @@ describe('the subgraph data source', () => {
       prepared.push([context, { ...request, headers: { ...request.headers } }]);
       request.headers['x-added-by-a-plugin'] = 'yes';
     };
-    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1234, prepare);
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1234, prepare, () => 0);
     const context = requestContext(user);
     const answer = await source.process({
       kind: 'incoming operation' as never,
@@ -162,6 +162,37 @@ describe('principal signing through the gateway', () => {
       const anonymous = await gateway.graphql('{ whoami }');
       expect(anonymous.body).toEqual({ data: { whoami: JSON.stringify({ kind: 'anonymous', id: '', scopes: [] }) } });
       expect(Object.keys(gateway.received.users![1]!.headers)).toEqual(['content-type', 'x-request-id', 'x-switchyard-principal-kind', 'x-switchyard-identity-signature']);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('the request deadline', () => {
+  it('a fetch gets what is left of the request deadline when that is shorter than the subgraph timeout', async () => {
+    const clock = testClock();
+    const gateway = await startTestGateway({
+      clock,
+      subgraphs: {
+        products: {
+          sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+            type Query { product: Product } type Product @key(fields: "id") { id: ID! }`,
+          resolvers: { Query: { product: () => ({ id: 'p1' }) } },
+          // The first fetch takes 25 s of the request's 30 s.
+          answer: () => void clock.advance(25_000),
+        },
+        reviews: {
+          sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+            type Product @key(fields: "id") { id: ID! stars: Int! }`,
+          resolvers: { Product: { __resolveReference: () => ({ stars: 4 }) } },
+        },
+      },
+      config: { 'traffic_shaping.router.timeout': '30s', 'traffic_shaping.all.timeout': '10s' },
+    });
+    try {
+      expect((await gateway.graphql('{ product { id stars } }')).body).toEqual({ data: { product: { id: 'p1', stars: 4 } } });
+      expect(gateway.received.products!.map((c) => c.timeoutMs)).toEqual([10_000]);
+      expect(gateway.received.reviews!.map((c) => c.timeoutMs)).toEqual([5_000]);
     } finally {
       await gateway.close();
     }

@@ -25,6 +25,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly client: SubgraphHttpClient,
     private readonly timeoutMs: number,
     private readonly prepare: PrepareSubgraphRequest,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
@@ -38,7 +39,9 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
       headers: { 'content-type': 'application/json', 'x-request-id': requestIdOf(context) },
     };
     this.prepare(context, request);
-    const answer = await this.client.post({ ...request, timeoutMs: this.timeoutMs, signal: context?.signal, context });
+    // The subgraph's own timeout, or what is left of the request's deadline if that is sooner.
+    const timeoutMs = context ? Math.max(1, Math.min(this.timeoutMs, context.deadline - this.now())) : this.timeoutMs;
+    const answer = await this.client.post({ ...request, timeoutMs, signal: context?.signal, context });
     return answer as GatewayGraphQLResponse;
   }
 }
