@@ -1,6 +1,10 @@
+import { hashApiKey } from '../identity/api-keys';
+import { startTestGateway } from '../../testing/test-gateway';
 import { parse } from 'graphql';
 import type { CostSchema } from './estimate';
 import { RememberedEstimates } from './useDemandControl';
+
+const KEY = 'sy_test_key_ops';
 
 describe('remembered estimates', () => {
   const schema = {} as CostSchema;
@@ -24,5 +28,30 @@ describe('remembered estimates', () => {
     for (let i = 0; i < 3000; i++) remembered.get(schema, document, 'Q', { q: `${i}${'y'.repeat(3000)}` }, () => 1);
     expect(remembered.size).toBeLessThanOrEqual(4 * 1024 * 1024);
     expect(remembered.size).toBeGreaterThan(4 * 1024 * 1024 - 4096);
+  });
+});
+
+describe('demand control through the whole gateway', () => {
+  const SDL = `
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@authenticated"])
+    type Query { cheap: Int report: Int @cost(weight: 5000) @authenticated }
+  `;
+
+  it('estimates the operation that will run: a field authorization removed costs nothing, for anonymous callers only', async () => {
+    const gateway = await startTestGateway({
+      subgraphs: { reports: { sdl: SDL, resolvers: { Query: { cheap: () => 1, report: () => 2 } } } },
+      config: { 'demand_control.strategy.static_estimated.max': 1000, 'authentication.api_keys.keys': [{ name: 'ops', sha256: hashApiKey(KEY), scopes: [] }] },
+    });
+    try {
+      const anonymous = await gateway.graphql('{ cheap report }', { extensions: { cost: true } });
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body.data).toEqual({ cheap: 1, report: null });
+      expect(anonymous.body.errors.map((e: any) => e.extensions.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+      expect(anonymous.body.extensions.cost).toEqual({ estimated: 0, max: 1000, mode: 'enforce', result: 'COST_OK' });
+      const signedIn = await gateway.graphql('{ cheap report }', { headers: { 'x-api-key': KEY } });
+      expect([signedIn.status, signedIn.body.errors[0].extensions]).toEqual([400, { code: 'COST_ESTIMATED_TOO_EXPENSIVE', estimatedCost: 5000, maxCost: 1000 }]);
+    } finally {
+      await gateway.close();
+    }
   });
 });
