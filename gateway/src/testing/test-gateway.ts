@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createHttpServer, createLogger, type ServiceMetrics } from '@switchyard/service-kit';
+import { createHttpServer, createLogger, listen, type ServiceMetrics } from '@switchyard/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { execute, GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import { composeSupergraph } from '@switchyard/schema-tools';
@@ -47,6 +47,8 @@ export interface TestAnswer {
 }
 
 export interface TestGateway {
+  /** The GraphQL endpoint's URL, when started with listen: true. */
+  url?: string;
   /** POSTs an operation (or GETs it, with method: 'GET') through the whole gateway, in process. */
   graphql(query: string | undefined, options?: { variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown>; headers?: Record<string, string>; method?: 'GET' | 'POST' }): Promise<TestAnswer>;
   /** Any HTTP request, as Fastify's inject() takes it. */
@@ -72,6 +74,8 @@ export async function startTestGateway(options: {
   clock?: TestClock;
   /** Records the gateway's metrics there (they are off otherwise, as without an exporter). */
   metrics?: ServiceMetrics;
+  /** Also listen on a free loopback port, for clients that speak real HTTP (url). */
+  listen?: boolean;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
@@ -122,7 +126,9 @@ export async function startTestGateway(options: {
   });
   await registerHttpEdge(app, { config, pipeline: gateway.pipeline, readiness: gateway.readiness, now });
   await app.ready();
+  const server = options.listen ? await listen(app, { host: '127.0.0.1', port: 0 }) : undefined;
   return {
+    url: server && `${server.url}${config.supergraph.path}`,
     async graphql(query, { variables, operationName, extensions, headers = {}, method = 'POST' } = {}) {
       const params = { query, variables, operationName, extensions };
       const res =
@@ -137,7 +143,7 @@ export async function startTestGateway(options: {
     logs,
     gateway,
     async close() {
-      await app.close();
+      await (server ? server.close() : app.close());
       await gateway.close();
     },
   };
