@@ -33,10 +33,10 @@ describe('GET /metrics', () => {
   it.each(['gateway', 'users', 'products', 'orders'] as const)('on %s parses as Prometheus text, names its service and reports process metrics', async (service) => {
     const scrape = await scrapeMetrics(services[service]);
     expect(scrape.families.get('target_info')!.samples[0]!.labels).toMatchObject({ service_name: service });
-    for (const name of ['process_cpu_time_total', 'process_memory_usage', 'v8js_memory_heap_used', 'nodejs_eventloop_delay_p99', 'http_server_active_requests']) {
+    for (const name of ['process_cpu_time_seconds_total', 'process_memory_usage_bytes', 'v8js_memory_heap_used_bytes', 'nodejs_eventloop_delay_p99_seconds', 'http_server_active_requests']) {
       expect(scrape.families.has(name)).toBe(true);
     }
-    expect(scrape.value('process_memory_usage')).toBeGreaterThan(0);
+    expect(scrape.value('process_memory_usage_bytes')).toBeGreaterThan(0);
   });
 
   it('three TopProducts queries move the TopProducts counter by exactly 3, the products fetches and the Query.products resolver by 3, and plan once', async () => {
@@ -51,20 +51,20 @@ describe('GET /metrics', () => {
 
     const topProducts = { graphql_operation_name: 'TopProducts', graphql_operation_type: 'query', outcome: 'success' };
     expect(delta('switchyard_graphql_operations_total', topProducts)).toBe(3);
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'switchyard_graphql_operation_duration', topProducts)).toBe(3);
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_client_request_duration', { subgraph_name: 'products', http_response_status_code: '200' })).toBe(3);
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_client_request_duration', { subgraph_name: 'users' })).toBe(0);
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_server_request_duration', { http_route: '/graphql', http_response_status_code: '200' })).toBe(3);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'switchyard_graphql_operation_duration_seconds', topProducts)).toBe(3);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_client_request_duration_seconds', { subgraph_name: 'products', http_response_status_code: '200' })).toBe(3);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_client_request_duration_seconds', { subgraph_name: 'users' })).toBe(0);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'http_server_request_duration_seconds', { http_route: '/graphql', http_response_status_code: '200' })).toBe(3);
     // Planned once, then served from the cache twice.
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'apollo_router_cache_miss_time', { kind: 'query planner' })).toBe(1);
-    expect(histogramDelta(gatewayAfter, gatewayBefore, 'apollo_router_cache_hit_time', { kind: 'query planner' })).toBe(2);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'apollo_router_cache_miss_time_seconds', { kind: 'query planner' })).toBe(1);
+    expect(histogramDelta(gatewayAfter, gatewayBefore, 'apollo_router_cache_hit_time_seconds', { kind: 'query planner' })).toBe(2);
     expect(gatewayAfter.value('apollo_router_cache_size') - gatewayBefore.value('apollo_router_cache_size')).toBe(1);
     // Each estimate is 2 (first: 2) products of cost 1, the connection and edges: see tests/demand-control.test.ts.
     const cost = { cost_result: 'COST_OK' };
     expect(gatewayAfter.histogram('cost_estimated', cost).count - gatewayBefore.histogram('cost_estimated', cost).count).toBe(3);
 
-    expect(histogramDelta(productsAfter, productsBefore, 'switchyard_graphql_resolver_duration', { graphql_field: 'Query.products' })).toBe(3);
-    expect(histogramDelta(productsAfter, productsBefore, 'db_client_operation_duration', { db_operation_name: 'SELECT' })).toBeGreaterThanOrEqual(3);
+    expect(histogramDelta(productsAfter, productsBefore, 'switchyard_graphql_resolver_duration_seconds', { graphql_field: 'Query.products' })).toBe(3);
+    expect(histogramDelta(productsAfter, productsBefore, 'db_client_operation_duration_seconds', { db_operation_name: 'SELECT' })).toBeGreaterThanOrEqual(3);
   });
 
   it('the user who sent the traffic appears in no label of any service (the operation name cap is tested in gateway-metrics.test.ts)', async () => {
@@ -125,7 +125,7 @@ describe('GET /metrics', () => {
     expect(after.value('switchyard_decisions_total', refused) - before.value('switchyard_decisions_total', refused)).toBe(1);
     expect(after.value('switchyard_jwks_fetch_total', { outcome: 'success' })).toBeGreaterThanOrEqual(1);
     expect(after.value('switchyard_jwks_fetch_total', { outcome: 'failure' })).toBe(0);
-    expect(after.families.has('switchyard_jwks_age')).toBe(true);
+    expect(after.families.has('switchyard_jwks_age_seconds')).toBe(true);
   });
 
   it('a body over the limit, answered 413 on the socket by hand, is counted once and leaves no request active', async () => {
@@ -143,7 +143,7 @@ describe('GET /metrics', () => {
     });
     expect(statusLine).toBe('HTTP/1.1 413 Payload Too Large');
     const after = await gateway();
-    expect(after.histogram('http_server_request_duration', tooLarge).count - before.histogram('http_server_request_duration', tooLarge).count).toBe(1);
+    expect(after.histogram('http_server_request_duration_seconds', tooLarge).count - before.histogram('http_server_request_duration_seconds', tooLarge).count).toBe(1);
     expect(after.value('http_server_active_requests', { http_request_method: 'POST' })).toBe(0);
   });
 

@@ -71,7 +71,7 @@ describe('operation metrics through the gateway', () => {
         'unknown/unknown/error': 2,
       });
       const scrape = parsePrometheusText(await service.scrape());
-      const durations = scrape.get('switchyard_graphql_operation_duration')!.samples.filter((s) => s.name.endsWith('_sum'));
+      const durations = scrape.get('switchyard_graphql_operation_duration_seconds')!.samples.filter((s) => s.name.endsWith('_sum'));
       expect(durations.map((s) => [s.labels.graphql_operation_name, s.labels.outcome, s.value])).toEqual([
         ['TopProducts', 'success', 0.25],
         ['TopProducts', 'partial', 0.25],

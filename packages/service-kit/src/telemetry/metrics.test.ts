@@ -14,8 +14,21 @@ describe('startMetrics', () => {
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(res.body).toContain('target_info{service_name="products"} 1');
     expect(res.body).toContain('switchyard_test_things_total{kind="a",otel_scope_name="switchyard",service_name="products"} 3');
-    expect(res.body).toMatch(/^process_cpu_time_total\{cpu_mode="user",/m);
+    expect(res.body).toMatch(/^process_cpu_time_seconds_total\{cpu_mode="user",/m);
     await app.close();
+    await metrics.shutdown();
+  });
+
+  it('names each metric with its unit as OpenTelemetry\'s Prometheus rules do, the unit before _total and _bucket, annotations dropped', async () => {
+    const metrics = startMetrics({ serviceName: 'gateway', env: {} });
+    metrics.meter.createHistogram('switchyard.test.wait', { unit: 's' }).record(0.5);
+    metrics.meter.createCounter('switchyard.test.sent', { unit: 'By' }).add(10);
+    metrics.meter.createCounter('switchyard.test.calls', { unit: '{call}' }).add(2);
+    metrics.meter.createHistogram('switchyard.test.already_seconds', { unit: 's' }).record(1);
+    const text = await metrics.scrape();
+    const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).filter((name) => name!.startsWith('switchyard_test'));
+    expect(names).toEqual(['switchyard_test_wait_seconds', 'switchyard_test_sent_bytes_total', 'switchyard_test_calls_total', 'switchyard_test_already_seconds']);
+    expect(text).toMatch(/^switchyard_test_wait_seconds_bucket\{/m);
     await metrics.shutdown();
   });
 

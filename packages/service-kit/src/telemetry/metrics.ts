@@ -3,7 +3,7 @@ import type { Attributes, Meter } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { FastifyInstance } from 'fastify';
 
 /** Bucket boundaries for durations in seconds: OpenTelemetry's advice for http.server.request.duration. */
@@ -56,12 +56,35 @@ export function startMetrics(options: StartMetricsOptions): ServiceMetrics {
     async scrape() {
       if (!prometheus) throw new Error('metrics were started without the Prometheus exporter');
       const { resourceMetrics } = await prometheus.collect();
-      return serializer.serialize(resourceMetrics);
+      return serializer.serialize(withUnitSuffixes(resourceMetrics));
     },
     async shutdown() {
       stopProcessMetrics();
       await provider.shutdown();
     },
+  };
+}
+
+/** OpenTelemetry units and the suffix Prometheus names carry for them; annotations ({request}) carry none. */
+const UNIT_SUFFIXES: Record<string, string> = { s: 'seconds', ms: 'milliseconds', By: 'bytes', '1': 'ratio' };
+
+/**
+ * The metrics renamed as OpenTelemetry's Prometheus compatibility rules name them, the unit before
+ * `_total`: `http.server.request.duration` in seconds is `http_server_request_duration_seconds`, as Apollo
+ * Router and ready-made dashboards expect. The exporter writes only a `# UNIT` comment, so the names are
+ * changed here, for the Prometheus text alone: OTLP keeps the semantic-convention names.
+ */
+function withUnitSuffixes(resourceMetrics: ResourceMetrics): ResourceMetrics {
+  return {
+    ...resourceMetrics,
+    scopeMetrics: resourceMetrics.scopeMetrics.map((scope) => ({
+      ...scope,
+      metrics: scope.metrics.map((metric) => {
+        const suffix = UNIT_SUFFIXES[metric.descriptor.unit];
+        if (!suffix || metric.descriptor.name.endsWith(`.${suffix}`) || metric.descriptor.name.endsWith(`_${suffix}`)) return metric;
+        return { ...metric, descriptor: { ...metric.descriptor, name: `${metric.descriptor.name}_${suffix}` } } as MetricData;
+      }),
+    })),
   };
 }
 
