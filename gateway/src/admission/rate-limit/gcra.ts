@@ -48,8 +48,21 @@ export interface GcraOutcome {
   cost: BudgetStanding;
 }
 
+/**
+ * A charge is a finite number of units, 0 or more. Fewer than 0 would move the TAT back and refill the
+ * budget (one request charged -100000 would undo a hundred thousand units of others), NaN would poison
+ * the stored TAT and Infinity lock the client out for good: a caller that computes one has a bug, and
+ * it is thrown, never charged.
+ */
+export function assertChargeableUnits(units: number): void {
+  if (typeof units !== 'number' || !Number.isFinite(units) || units < 0) {
+    throw new RangeError(`A rate-limit charge must be a finite number of units, 0 or more; got ${String(units)}.`);
+  }
+}
+
 /** One atomic step: the new state (unchanged when refused) and what the client is told. */
 export function gcraStep(state: GcraState, now: number, limits: ClassLimits, cost: number): { state: GcraState; outcome: GcraOutcome } {
+  assertChargeableUnits(cost);
   const requests = budgetStep(state.requests, now, limits.requests, 1);
   const costs = budgetStep(state.cost, now, limits.cost, cost);
   const allowed = requests.fits && costs.fits;

@@ -1,6 +1,6 @@
 import type { Logger, Principal } from '@switchyard/service-kit';
 import type { RateLimitConfig, RateLimitClassConfig } from './config';
-import type { ClassLimits, GcraOutcome } from './gcra';
+import { assertChargeableUnits, type ClassLimits, type GcraOutcome } from './gcra';
 import { MemoryRateLimitStore } from './memory-store';
 import { RedisRateLimitStore } from './redis-store';
 
@@ -63,6 +63,8 @@ export class RateLimiter {
   }
 
   async charge(client: string, principal: Principal, cost: number): Promise<ChargeResult> {
+    // Before the stores: a bad charge is a bug to throw, not Redis being unavailable.
+    assertChargeableUnits(cost);
     const limits = this.classFor(principal);
     if (!this.redis) return { kind: 'charged', limits, outcome: this.memory.chargeNow(client, limits, cost), store: 'memory', fallback: false };
     try {

@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import { outcomeFrom, type ClassLimits, type GcraOutcome } from './gcra';
+import { assertChargeableUnits, outcomeFrom, type ClassLimits, type GcraOutcome } from './gcra';
 import type { RateLimitStore } from './store';
 
 /**
  * gcra.ts's step in Lua, so that every replica charges one shared state in one round trip, atomically
  * (Redis runs a script without interleaving). The clock is Redis's, so replicas' clock skew does not
  * matter. TATs are kept to the microsecond; the reply is their offsets from now and each budget's
- * retry-after, as decimal strings (Redis would truncate Lua numbers to integers).
+ * retry-after, as decimal strings (Redis would truncate Lua numbers to integers). Like gcraStep, it
+ * refuses a charge that is not a finite number of units, 0 or more, before it reads or writes anything
+ * (`units ~= units` is NaN; Lua's tonumber reads "inf", "nan" and "1e999" too).
  */
-const GCRA_SCRIPT = `
+export const GCRA_SCRIPT = `
+local units = tonumber(ARGV[5])
+if not units or units ~= units or units < 0 or units == math.huge then
+  return redis.error_reply('ERR gcra: the charge must be a finite number of units, 0 or more')
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local state = redis.call('HMGET', KEYS[1], 'r', 'c')
@@ -20,7 +26,7 @@ local function step(stored, limit, window, units)
   return false, tat, new_tat, new_tat - window - now
 end
 local r_fits, r_tat, r_new, r_retry = step(state[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
-local c_fits, c_tat, c_new, c_retry = step(state[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local c_fits, c_tat, c_new, c_retry = step(state[2], tonumber(ARGV[3]), tonumber(ARGV[4]), units)
 local allowed = r_fits and c_fits
 if allowed then
   r_tat, c_tat = r_new, c_new
@@ -71,6 +77,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async charge(client: string, limits: ClassLimits, cost: number): Promise<GcraOutcome> {
+    assertChargeableUnits(cost);
     const options = {
       keys: [`${this.options.keyPrefix}${limits.name}:${client}`],
       arguments: [limits.requests.limit, limits.requests.windowMs, limits.cost.limit, limits.cost.windowMs, cost].map(String),
