@@ -3,6 +3,8 @@ import {
   getDirectiveValues,
   getNamedType,
   getNullableType,
+  getVariableValues,
+  GraphQLError,
   GraphQLSkipDirective,
   GraphQLIncludeDirective,
   isCompositeType,
@@ -10,6 +12,7 @@ import {
   isListType,
   isObjectType,
   isInterfaceType,
+  Kind,
   type ASTNode,
   type DirectiveNode,
   type FieldNode,
@@ -20,6 +23,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 
@@ -41,10 +45,84 @@ export function costSchema(schema: GraphQLSchema, names: { cost?: string; listSi
   };
 }
 
+/**
+ * The highest estimate. Every sum and product stops here, so a huge list size makes an operation too
+ * expensive instead of overflowing to Infinity (and 0 × Infinity to NaN, which compares under any maximum).
+ */
+export const MAX_ESTIMATED_COST = Number.MAX_SAFE_INTEGER;
+
 /** A field's @listSize sizedFields, with the size its slicing arguments gave them. */
 interface SizedChildren {
   size: number;
   fields: readonly string[];
+}
+
+/** A response path as a linked list: a walk as deep as the operation copies nothing per level. */
+interface ResponsePath {
+  key: string;
+  prev: ResponsePath | undefined;
+}
+
+/**
+ * Slicing arguments below zero make an operation invalid: a negative `first` would take items off the
+ * estimate, so a decoy `products(first: -100000)` beside an expensive selection would bring it under the
+ * maximum (and refill the client's cost budget). Run before the estimate.
+ *
+ * Reads the slicing arguments @listSize names (`first`, or a path into an input object such as
+ * `page.first`) on every field the operation reaches, whatever @skip and @include say, each fragment
+ * once, with the values execution will see: literals, variables, variables' defaults, fields' defaults.
+ * Each error is BAD_USER_INPUT and names the argument, the field and its response path.
+ */
+export function checkSlicingArguments(
+  cost: CostSchema,
+  operation: OperationDefinitionNode,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  variables: Readonly<Record<string, unknown>>,
+): GraphQLError[] {
+  const { schema, listSize } = cost;
+  const root = schema.getRootType(operation.operation);
+  if (!listSize || !root) return [];
+  const values = operationVariables(schema, operation, variables);
+  const errors: GraphQLError[] = [];
+  const expanded = new Set<string>();
+  // Iterative, in document order: nesting and fragment chains are as deep as the client writes them.
+  const stack: { selections: readonly SelectionNode[]; next: number; parent: GraphQLCompositeType; path: ResponsePath | undefined }[] = [
+    { selections: operation.selectionSet.selections, next: 0, parent: root, path: undefined },
+  ];
+  while (stack.length) {
+    const frame = stack[stack.length - 1]!;
+    const selection = frame.selections[frame.next++];
+    if (!selection) {
+      stack.pop();
+      continue;
+    }
+    if (selection.kind === Kind.FIELD) {
+      const field = fieldOf(frame.parent, selection);
+      if (!field) continue;
+      const path = { key: selection.alias?.value ?? selection.name.value, prev: frame.path };
+      const slicing = slicingPaths(listSizeOf(listSize, field));
+      const args = slicing.length ? argumentValues(field, selection, values) : {};
+      for (const argument of slicing) {
+        const value = valueAt(args, argument);
+        if (typeof value === 'number' && !(value >= 0)) {
+          const message = `Slicing argument "${argument.join('.')}" of ${frame.parent.name}.${field.name} at "${spell(path)}" must not be negative; got ${value}.`;
+          errors.push(new GraphQLError(message, { nodes: selection, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }));
+        }
+      }
+      const type = getNamedType(field.type);
+      if (selection.selectionSet && isCompositeType(type)) stack.push({ selections: selection.selectionSet.selections, next: 0, parent: type, path });
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const type = selection.typeCondition ? compositeType(schema, selection.typeCondition.name.value) : frame.parent;
+      if (type) stack.push({ selections: selection.selectionSet.selections, next: 0, parent: type, path: frame.path });
+    } else {
+      const fragment = fragments[selection.name.value];
+      const type = fragment && compositeType(schema, fragment.typeCondition.name.value);
+      if (!fragment || !type || expanded.has(fragment.name.value)) continue;
+      expanded.add(fragment.name.value);
+      stack.push({ selections: fragment.selectionSet.selections, next: 0, parent: type, path: frame.path });
+    }
+  }
+  return errors;
 }
 
 /**
@@ -62,6 +140,11 @@ interface SizedChildren {
  * gives the same figure for our schemas (no @requires) and is known before planning.
  * Each fragment is costed once per place it can differ (its parent's sized fields), so doubling
  * fragments stay linear.
+ *
+ * Always a whole number from 0 to MAX_ESTIMATED_COST, whatever the operation and schema hold: a negative
+ * size or weight counts 0 (checkSlicingArguments refuses negative slicing arguments before this runs), a
+ * fractional size rounds up, and sums and products saturate. The walk is iterative, so neither deep
+ * selections, long fragment chains nor deep input values can overflow the stack.
  */
 export function estimateCost(
   cost: CostSchema,
@@ -70,107 +153,198 @@ export function estimateCost(
   variables: Readonly<Record<string, unknown>>,
 ): number {
   const { schema } = cost;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return 0;
+  const values = operationVariables(schema, operation, variables);
+  const defaultListSize = units(cost.defaultListSize);
   const fragmentCosts = new Map<string, number>();
+  /** Fragments being costed: a spread of one of them again (a cycle, which validation refuses) adds nothing. */
+  const expanding = new Set<string>();
+  const weights = new Map<ASTNode, number | undefined>();
 
   const weightOf = (node: ASTNode | null | undefined): number | undefined => {
     if (!cost.cost || !node || !('directives' in node)) return undefined;
-    const values = getDirectiveValues(cost.cost, node as { directives?: readonly DirectiveNode[] }, variables);
-    return values ? Number(values.weight) : undefined;
+    if (!weights.has(node)) {
+      const applied = getDirectiveValues(cost.cost, node as { directives?: readonly DirectiveNode[] });
+      weights.set(node, applied ? units(applied.weight) : undefined);
+    }
+    return weights.get(node);
   };
 
   const included = (node: { directives?: readonly DirectiveNode[] }): boolean => {
     try {
-      if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
-      return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+      if (getDirectiveValues(GraphQLSkipDirective, node, values)?.if === true) return false;
+      return getDirectiveValues(GraphQLIncludeDirective, node, values)?.if !== false;
     } catch {
       // A missing or bad variable: execution refuses the request; until then, count the field.
       return true;
     }
   };
 
-  const selectionSetCost = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, sized: SizedChildren | null): number => {
+  /** Additive all the way down, so a worklist suffices: input values are as deep as the client sends them. */
+  const inputCost = (value: unknown, type: GraphQLInputType, definition: ASTNode | null | undefined): number => {
     let total = 0;
-    for (const selection of selectionSet.selections) {
-      if (!included(selection)) continue;
-      if (selection.kind === 'Field') {
-        total += fieldCost(selection, parent, sized);
-      } else if (selection.kind === 'InlineFragment') {
-        const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType | undefined) : parent;
-        if (type) total += selectionSetCost(selection.selectionSet, type, sized);
-      } else {
-        const fragment = fragments[selection.name.value];
-        const type = fragment && (schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined);
-        if (!fragment || !type) continue;
-        const key = `${fragment.name.value}|${sized ? `${sized.size}|${sized.fields.join(',')}` : ''}`;
-        let fragmentCost = fragmentCosts.get(key);
-        if (fragmentCost === undefined) {
-          fragmentCost = selectionSetCost(fragment.selectionSet, type, sized);
-          fragmentCosts.set(key, fragmentCost);
+    const pending = [{ value, type, definition }];
+    for (let item = pending.pop(); item; item = pending.pop()) {
+      if (item.value === null || item.value === undefined) continue;
+      const weight = weightOf(item.definition);
+      const nullable = getNullableType(item.type);
+      if (isListType(nullable) && Array.isArray(item.value)) {
+        total = add(total, weight ?? 0);
+        for (const element of item.value) pending.push({ value: element, type: nullable.ofType, definition: item.definition });
+      } else if (isInputObjectType(nullable) && typeof item.value === 'object') {
+        total = add(total, weight ?? weightOf(nullable.astNode) ?? 1);
+        const fields = nullable.getFields();
+        for (const [key, element] of Object.entries(item.value as Record<string, unknown>)) {
+          const field = fields[key];
+          if (field) pending.push({ value: element, type: field.type, definition: field.astNode });
         }
-        total += fragmentCost;
+      } else {
+        total = add(total, weight ?? 0);
       }
     }
     return total;
   };
 
-  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, sized: SizedChildren | null): number => {
-    const name = node.name.value;
-    if (name.startsWith('__')) return 0;
-    if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
-    const field = parent.getFields()[name];
-    if (!field) return 0;
-    const args = argumentValues(field, node, variables);
-    const type = getNamedType(field.type);
-    const typeWeight = weightOf(field.astNode) ?? weightOf(type.astNode) ?? (isCompositeType(type) ? 1 : 0);
-    const listSize = cost.listSize && field.astNode ? getDirectiveValues(cost.listSize, field.astNode, variables) : undefined;
-    const ownSize = listSize ? expectedSize(listSize, args) : undefined;
-    const isList = isListType(getNullableType(field.type));
-    const count = !isList ? 1 : sized?.fields.includes(name) ? sized.size : (ownSize ?? cost.defaultListSize);
-    const sizedFields = listSize?.sizedFields as string[] | undefined;
-    const childSized = sizedFields?.length ? { size: ownSize ?? cost.defaultListSize, fields: sizedFields } : null;
-    const selections = node.selectionSet && isCompositeType(type) ? selectionSetCost(node.selectionSet, type, childSized) : 0;
-    return count * (typeWeight + selections) + argumentsCost(field, args);
-  };
-
-  const inputCost = (value: unknown, type: GraphQLInputType, definition: ASTNode | null | undefined): number => {
-    if (value === null || value === undefined) return 0;
-    const weight = weightOf(definition);
-    const nullable = getNullableType(type);
-    if (isListType(nullable) && Array.isArray(value)) {
-      return (weight ?? 0) + value.reduce((sum: number, item) => sum + inputCost(item, nullable.ofType, definition), 0);
-    }
-    if (isInputObjectType(nullable) && typeof value === 'object') {
-      const fields = nullable.getFields();
-      let total = weight ?? weightOf(nullable.astNode) ?? 1;
-      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        const field = fields[key];
-        if (field) total += inputCost(item, field.type, field.astNode);
-      }
-      return total;
-    }
-    return weight ?? 0;
-  };
-
   const argumentsCost = (field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): number =>
-    field.args.reduce((sum, arg) => sum + (Object.hasOwn(args, arg.name) ? inputCost(args[arg.name], arg.type, arg.astNode) : 0), 0);
+    field.args.reduce((sum, arg) => (Object.hasOwn(args, arg.name) ? add(sum, inputCost(args[arg.name], arg.type, arg.astNode)) : sum), 0);
 
-  const root = schema.getRootType(operation.operation);
-  if (!root) return 0;
-  return (operation.operation === 'mutation' ? 10 : 0) + selectionSetCost(operation.selectionSet, root, null);
+  /**
+   * A selection set being costed. Its fields, inline fragments and fragments not yet costed push frames
+   * of their own, whose `done` adds their cost into this one's total: a post-order walk on the heap.
+   */
+  interface Frame {
+    selections: readonly SelectionNode[];
+    next: number;
+    parent: GraphQLCompositeType;
+    sized: SizedChildren | null;
+    total: number;
+    done(total: number): void;
+  }
+  const stack: Frame[] = [];
+  const open = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, sized: SizedChildren | null, done: (total: number) => void) =>
+    stack.push({ selections: selectionSet.selections, next: 0, parent, sized, total: 0, done });
+
+  let estimate = operation.operation === 'mutation' ? 10 : 0;
+  open(operation.selectionSet, root, null, (total) => (estimate = add(estimate, total)));
+  while (stack.length) {
+    const frame = stack[stack.length - 1]!;
+    const selection = frame.selections[frame.next++];
+    if (!selection) {
+      stack.pop();
+      frame.done(frame.total);
+      continue;
+    }
+    if (!included(selection)) continue;
+    const addToFrame = (selectionCost: number) => (frame.total = add(frame.total, selectionCost));
+    if (selection.kind === Kind.FIELD) {
+      const field = fieldOf(frame.parent, selection);
+      if (!field) continue;
+      const args = argumentValues(field, selection, values);
+      const type = getNamedType(field.type);
+      const typeWeight = weightOf(field.astNode) ?? weightOf(type.astNode) ?? (isCompositeType(type) ? 1 : 0);
+      const listSize = cost.listSize ? listSizeOf(cost.listSize, field) : undefined;
+      const ownSize = listSize ? expectedSize(listSize, args) : undefined;
+      const isList = isListType(getNullableType(field.type));
+      const count = !isList ? 1 : frame.sized?.fields.includes(field.name) ? frame.sized.size : (ownSize ?? defaultListSize);
+      const sizedFields = listSize?.sizedFields as string[] | undefined;
+      const childSized = sizedFields?.length ? { size: ownSize ?? defaultListSize, fields: sizedFields } : null;
+      const ownCost = argumentsCost(field, args);
+      const fieldCost = (selections: number) => add(times(count, add(typeWeight, selections)), ownCost);
+      if (selection.selectionSet && isCompositeType(type)) open(selection.selectionSet, type, childSized, (selections) => addToFrame(fieldCost(selections)));
+      else addToFrame(fieldCost(0));
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const type = selection.typeCondition ? compositeType(schema, selection.typeCondition.name.value) : frame.parent;
+      if (type) open(selection.selectionSet, type, frame.sized, addToFrame);
+    } else {
+      const fragment = fragments[selection.name.value];
+      const type = fragment && compositeType(schema, fragment.typeCondition.name.value);
+      if (!fragment || !type) continue;
+      const key = `${fragment.name.value}|${frame.sized ? `${frame.sized.size}|${frame.sized.fields.join(',')}` : ''}`;
+      const known = fragmentCosts.get(key);
+      if (known !== undefined) addToFrame(known);
+      else if (!expanding.has(key)) {
+        expanding.add(key);
+        open(fragment.selectionSet, type, frame.sized, (fragmentCost) => {
+          expanding.delete(key);
+          fragmentCosts.set(key, fragmentCost);
+          addToFrame(fragmentCost);
+        });
+      }
+    }
+  }
+  return estimate;
 }
+
+/** A term of the estimate from a number the client or the schema chose: whole (rounded up), 0 when negative or not a number, at most the maximum. */
+function units(value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0)) return 0;
+  return Math.min(Math.ceil(value), MAX_ESTIMATED_COST);
+}
+
+const add = (a: number, b: number): number => Math.min(a + b, MAX_ESTIMATED_COST);
+
+const times = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : Math.min(a * b, MAX_ESTIMATED_COST));
 
 /** The slicing size @listSize gives: the largest slicing argument present, else assumedSize. */
 function expectedSize(listSize: Record<string, unknown>, args: Record<string, unknown>): number | undefined {
-  const slicing = (listSize.slicingArguments as string[] | undefined) ?? [];
-  const given = slicing.map((name) => args[name]).filter((v): v is number => typeof v === 'number');
-  if (given.length) return Math.max(...given);
-  return typeof listSize.assumedSize === 'number' ? listSize.assumedSize : undefined;
+  const given = slicingPaths(listSize)
+    .map((path) => valueAt(args, path))
+    .filter((value): value is number => typeof value === 'number');
+  if (given.length) return units(Math.max(...given));
+  return listSize.assumedSize === undefined || listSize.assumedSize === null ? undefined : units(listSize.assumedSize);
+}
+
+function listSizeOf(listSize: GraphQLDirective, field: GraphQLField<unknown, unknown>): Record<string, unknown> | undefined {
+  return field.astNode ? getDirectiveValues(listSize, field.astNode) : undefined;
+}
+
+/** The slicing arguments @listSize names, each a path into the field's arguments: `first`, or `page.first` inside an input object. */
+function slicingPaths(listSize: Record<string, unknown> | undefined): string[][] {
+  const names = listSize?.slicingArguments;
+  return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string').map((name) => name.split('.')) : [];
+}
+
+/** The value at a path into a field's arguments; undefined where the path leaves the input objects given. */
+function valueAt(args: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = args;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** The schema field a selection reads; undefined for introspection (free) and for fields the schema lacks (validation refuses them). */
+function fieldOf(parent: GraphQLCompositeType, node: FieldNode): GraphQLField<unknown, unknown> | undefined {
+  if (node.name.value.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent))) return undefined;
+  return parent.getFields()[node.name.value];
+}
+
+function compositeType(schema: GraphQLSchema, name: string): GraphQLCompositeType | undefined {
+  const type = schema.getType(name);
+  return isCompositeType(type) ? type : undefined;
+}
+
+function spell(path: ResponsePath | undefined): string {
+  const keys: string[] = [];
+  for (let at = path; at; at = at.prev) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
+/**
+ * The operation's variables as execution will see them: coerced, with the operation's own defaults
+ * (`$n: Int = -5` never sent is -5). Variables that do not coerce are execution's to refuse; until then
+ * the values as sent stand in.
+ */
+function operationVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return getVariableValues(schema, operation.variableDefinitions ?? [], variables).coerced ?? { ...variables };
 }
 
 /** The field's arguments with variables and defaults applied; variables that do not coerce are execution's to report. */
-function argumentValues(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function argumentValues(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
   try {
-    return getArgumentValues(field, node, variables as Record<string, unknown>);
+    return getArgumentValues(field, node, variables);
   } catch {
     return {};
   }

@@ -55,3 +55,46 @@ describe('demand control through the whole gateway', () => {
     }
   });
 });
+
+describe('negative slicing arguments through the whole gateway', () => {
+  const SDL = `
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])
+    type Query {
+      products(first: Int = 10): [Product!]! @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
+      report: Int @cost(weight: 5000)
+    }
+    type Product @key(fields: "id") { id: ID! name: String! @cost(weight: 20) }
+  `;
+
+  it('are BAD_USER_INPUT before any estimate, however they arrive, and cost the client nothing', async () => {
+    const gateway = await startTestGateway({
+      subgraphs: { shop: { sdl: SDL, resolvers: { Query: { products: () => [], report: () => 1 } } } },
+      config: { 'demand_control.strategy.static_estimated.max': 1000 },
+    });
+    try {
+      const variants: [string, Record<string, unknown>?][] = [
+        ['{ products(first: -100000) { name } }'],
+        ['{ report decoy: products(first: -100000) { name } }'],
+        ['query($n: Int) { products(first: $n) { name } }', { n: -5 }],
+        ['query($n: Int = -3) { products(first: $n) { name } }'],
+        ['{ ...F } fragment F on Query { products(first: -1) { name } }'],
+        ['{ ... on Query { report products(first: -2) { id } } }'],
+      ];
+      for (const [query, variables] of variants) {
+        const res = await gateway.graphql(query, { variables });
+        expect({ query, status: res.status, codes: res.body.errors.map((e: any) => e.extensions.code), data: res.body.data }).toEqual({
+          query,
+          status: 400,
+          codes: ['BAD_USER_INPUT'],
+          data: undefined,
+        });
+        expect(res.body.errors[0].message).toMatch(/^Slicing argument "first" of Query\.products at "(products|decoy)" must not be negative; got -\d+\.$/);
+      }
+      expect(gateway.received.shop).toEqual([]);
+      // The decoy no longer brings the expensive field under the maximum: without it, it is refused for its cost.
+      expect((await gateway.graphql('{ report }')).body.errors[0].extensions.code).toBe('COST_ESTIMATED_TOO_EXPENSIVE');
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,9 +1,9 @@
-import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLError } from 'graphql';
 import type { CostAssessment } from '../../core/context';
 import { Refusal, type GatewayPlugin } from '../../core/plugin';
 import type { ActiveSupergraph } from '../../execution/supergraph';
 import type { DemandControlConfig } from './config';
-import { costSchema, estimateCost, type CostSchema } from './estimate';
+import { checkSlicingArguments, costSchema, estimateCost, type CostSchema } from './estimate';
 
 /** Estimates remembered across all documents, by the characters of their keys; the oldest go first. */
 const MAX_REMEMBERED_KEY_CHARACTERS = 4 * 1024 * 1024;
@@ -35,13 +35,17 @@ export function useDemandControl(config: DemandControlConfig): GatewayPlugin {
     beforePlanning(context, { document, original }) {
       if (!config.enabled) return;
       const schema = schemaOf(original.served.supergraph);
-      const estimated = estimates.get(schema, document, original.operationName, original.variables, () => {
+      const outcome = estimates.get(schema, document, original.operationName, original.variables, () => {
         const operation = getOperationAST(document, original.operationName)!;
         const fragments = Object.fromEntries(
           document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
         );
-        return estimateCost(schema, operation, fragments, original.variables as Record<string, unknown>);
+        // A negative page size would take cost off the estimate (and refill a rate-limit budget): it is the client's error, before any estimate.
+        const errors = checkSlicingArguments(schema, operation, fragments, original.variables);
+        return errors.length > 0 ? errors : estimateCost(schema, operation, fragments, original.variables as Record<string, unknown>);
       });
+      if (typeof outcome !== 'number') throw new Refusal(400, 'BAD_USER_INPUT', outcome[0]!.message, { errors: outcome });
+      const estimated = outcome;
       const assessment: CostAssessment = { estimated, max, mode: config.mode, result: estimated > max ? 'COST_ESTIMATED_TOO_EXPENSIVE' : 'COST_OK' };
       context.cost = assessment;
       if (context.params?.extensions.cost === true) context.responseExtensions.cost = assessment;
@@ -56,6 +60,9 @@ export function useDemandControl(config: DemandControlConfig): GatewayPlugin {
   };
 }
 
+/** An estimated cost, or why the operation cannot be estimated (a negative slicing argument). */
+type Estimate = number | readonly GraphQLError[];
+
 /**
  * Estimates by cost schema, document, operation name and coerced variables: a walk of a large operation
  * costs about 0.1 ms, and clients send the same few operations over and over. Only declared variables
@@ -63,9 +70,9 @@ export function useDemandControl(config: DemandControlConfig): GatewayPlugin {
  * is bounded by the characters of its keys.
  */
 export class RememberedEstimates {
-  private readonly byDocument = new WeakMap<CostSchema, WeakMap<DocumentNode, Map<string, number>>>();
+  private readonly byDocument = new WeakMap<CostSchema, WeakMap<DocumentNode, Map<string, Estimate>>>();
   /** Every remembered key in insertion order, to forget the oldest. */
-  private readonly order: { keys: Map<string, number>; key: string }[] = [];
+  private readonly order: { keys: Map<string, Estimate>; key: string }[] = [];
   private characters = 0;
 
   /** Characters of the keys remembered, for tests of the bound. */
@@ -73,7 +80,7 @@ export class RememberedEstimates {
     return this.characters;
   }
 
-  get(schema: CostSchema, document: DocumentNode, operationName: string | undefined, variables: Readonly<Record<string, unknown>>, estimate: () => number): number {
+  get(schema: CostSchema, document: DocumentNode, operationName: string | undefined, variables: Readonly<Record<string, unknown>>, estimate: () => Estimate): Estimate {
     const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
     if (key.length > MAX_KEY_CHARACTERS) return estimate();
     let documents = this.byDocument.get(schema);

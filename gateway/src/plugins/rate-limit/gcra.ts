@@ -57,8 +57,23 @@ export interface ChargeUnits {
   cost: number;
 }
 
+/**
+ * A charge is a finite number of units, 0 or more, in each budget. Fewer than 0 would move the TAT back
+ * and refill the budget (one request charged -100000 would undo a hundred thousand units of others), NaN
+ * would poison the stored TAT and Infinity lock the client out for good: a caller that computes one has a
+ * bug, and it is thrown, never charged.
+ */
+export function assertChargeableUnits(units: ChargeUnits): void {
+  for (const [budget, value] of Object.entries(units)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`A rate-limit charge must be a finite number of units, 0 or more; got ${String(value)} ${budget}.`);
+    }
+  }
+}
+
 /** One atomic step: the new state (unchanged when refused) and what the client is told. */
 export function gcraStep(state: GcraState, now: number, limits: ClassLimits, units: ChargeUnits): { state: GcraState; outcome: GcraOutcome } {
+  assertChargeableUnits(units);
   const requests = budgetStep(state.requests, now, limits.requests, units.requests);
   const costs = budgetStep(state.cost, now, limits.cost, units.cost);
   const allowed = requests.fits && costs.fits;

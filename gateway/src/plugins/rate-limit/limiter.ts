@@ -1,6 +1,6 @@
 import type { Logger, Principal } from '@switchyard/service-kit';
 import type { RateLimitConfig, RateLimitClassConfig } from './config';
-import type { ChargeUnits, ClassLimits, GcraOutcome } from './gcra';
+import { assertChargeableUnits, type ChargeUnits, type ClassLimits, type GcraOutcome } from './gcra';
 import { MemoryRateLimitStore } from './memory-store';
 import { RedisRateLimitStore } from './redis-store';
 
@@ -65,6 +65,8 @@ export class RateLimiter {
   }
 
   async charge(client: string, principal: Principal, units: ChargeUnits): Promise<ChargeResult> {
+    // Before the stores: a bad charge is a bug to throw, not Redis being unavailable.
+    assertChargeableUnits(units);
     const limits = this.classFor(principal);
     if (!this.redis) return { kind: 'charged', limits, outcome: this.memory.chargeNow(client, limits, units), store: 'memory', fallback: false };
     try {

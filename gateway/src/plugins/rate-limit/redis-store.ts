@@ -1,15 +1,23 @@
 import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import { outcomeFrom, type ChargeUnits, type ClassLimits, type GcraOutcome } from './gcra';
+import { assertChargeableUnits, outcomeFrom, type ChargeUnits, type ClassLimits, type GcraOutcome } from './gcra';
 import type { RateLimitStore } from './store';
 
 /**
  * gcra.ts's step in Lua, so that every replica charges one shared state in one round trip, atomically
  * (Redis runs a script without interleaving). The clock is Redis's, so replicas' clock skew does not
  * matter. TATs are kept to the microsecond; the reply is their offsets from now and each budget's
- * retry-after, as decimal strings (Redis would truncate Lua numbers to integers).
+ * retry-after, as decimal strings (Redis would truncate Lua numbers to integers). Like gcraStep, it
+ * refuses a charge that is not a finite number of units, 0 or more, before it reads or writes anything
+ * (`units ~= units` is NaN; Lua's tonumber reads "inf", "nan" and "1e999" too).
  */
-const GCRA_SCRIPT = `
+export const GCRA_SCRIPT = `
+local cost, requests = tonumber(ARGV[5]), tonumber(ARGV[6])
+for _, units in ipairs({ cost or -1, requests or -1 }) do
+  if units ~= units or units < 0 or units == math.huge then
+    return redis.error_reply('ERR gcra: the charge must be a finite number of units, 0 or more')
+  end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local state = redis.call('HMGET', KEYS[1], 'r', 'c')
@@ -19,8 +27,8 @@ local function step(stored, limit, window, units)
   if new_tat - now <= window then return true, tat, new_tat, 0 end
   return false, tat, new_tat, new_tat - window - now
 end
-local r_fits, r_tat, r_new, r_retry = step(state[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[6]))
-local c_fits, c_tat, c_new, c_retry = step(state[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local r_fits, r_tat, r_new, r_retry = step(state[1], tonumber(ARGV[1]), tonumber(ARGV[2]), requests)
+local c_fits, c_tat, c_new, c_retry = step(state[2], tonumber(ARGV[3]), tonumber(ARGV[4]), cost)
 local allowed = r_fits and c_fits
 if allowed then
   r_tat, c_tat = r_new, c_new
@@ -71,6 +79,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async charge(client: string, limits: ClassLimits, units: ChargeUnits): Promise<GcraOutcome> {
+    assertChargeableUnits(units);
     const options = {
       keys: [`${this.options.keyPrefix}${limits.name}:${client}`],
       arguments: [limits.requests.limit, limits.requests.windowMs, limits.cost.limit, limits.cost.windowMs, units.cost, units.requests].map(String),
