@@ -27,23 +27,32 @@ RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no
 COPY . .
 RUN npm run build
 
-# --- production dependencies only
+# --- production dependencies of this service's workspace only: each workspace declares what it imports
+# (tests/platform/workspaces.test.ts), and --workspace installs that workspace and the workspaces it depends on,
+# without the root's dependencies or any other service's. npm links each installed workspace under
+# node_modules/@switchyard/; /workspaces lists their folders, which the assemble stage copies.
 FROM ${NODE_IMAGE} AS prod-deps
+ARG SERVICE
+RUN test -n "${SERVICE}" || (echo "--build-arg SERVICE=<gateway|users|products|orders> is required" >&2; exit 1)
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm set -eu; \
+    if [ "${SERVICE}" = gateway ]; then dir=gateway; else dir="subgraphs/${SERVICE}"; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace="${dir}"; \
+    find node_modules/@switchyard -mindepth 1 -maxdepth 1 -type l -printf '%l\n' | sed 's#^\.\./\.\./##' | sort > /workspaces; \
+    grep -qx "${dir}" /workspaces
 
 # --- assemble /app for one service: compiled JS plus the runtime files it reads
 FROM ${NODE_IMAGE} AS assemble
 ARG SERVICE
-RUN test -n "${SERVICE}" || (echo "--build-arg SERVICE=<gateway|users|products|orders> is required" >&2; exit 1)
 WORKDIR /src
 COPY --from=build /src/ ./
+COPY --from=prod-deps /workspaces /workspaces
 RUN set -eu; \
     if [ "${SERVICE}" = gateway ]; then dir=gateway; else dir="subgraphs/${SERVICE}"; fi; \
     test -f "${dir}/dist/main.js"; \
     mkdir -p /out; \
-    for pkg in packages/* "${dir}"; do \
+    for pkg in $(cat /workspaces); do \
       mkdir -p "/out/${pkg}"; \
       cp "${pkg}/package.json" "/out/${pkg}/"; \
       cp -r "${pkg}/dist" "/out/${pkg}/"; \

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { startDevIssuer } from '../scripts/dev-issuer';
+import { startDevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import { freePort, repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 // Shared by every process the benchmark spawns (they inherit the environment), as npm start does.

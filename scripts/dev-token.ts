@@ -3,8 +3,8 @@
  * It signs with the development issuer's key on disk, so the issuer need not be running.
  */
 import { parseArgs } from 'node:util';
-import { loadOrCreateSigningKey, signAccessToken } from './dev-issuer';
-import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
+import { loadOrCreateSigningKey, signAccessToken } from '@switchyard/dev-tools/dev-issuer';
+import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
 
 const usage = `Usage: npm run -s token -- [--sub <user id>] [--scope "<scopes>"] [--expires-in <time span>]
 

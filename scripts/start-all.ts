@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
+import { startTraceStore } from '@switchyard/dev-tools/trace-store';
 import { displayUrl } from '@switchyard/service-kit';
-import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
 import { supervise, type ServiceSpec } from './supervisor';
-import { startTraceStore } from './trace-store';
 
 const root = resolve(__dirname, '..');
 const env = process.env;

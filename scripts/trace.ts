@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ISSUER_PORT, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
 import { formatWaterfall, type StoredSpan } from '@switchyard/service-kit';
-import { DEFAULT_ISSUER_PORT, portFromEnv } from './dev-issuer-settings';
 
 const USAGE = `Usage: npm run trace -- '<query>' [--variables '{"id":"usr_001"}'] [--as usr_001]
   GATEWAY_URL (default http://127.0.0.1:4000/graphql), TRACES_URL (default http://127.0.0.1:4318)

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { startTraceStore, type TraceStore } from '@switchyard/dev-tools/trace-store';
 import { registerDebugTraces } from '../gateway/src/plugins/tracing/debug-traces';
-import { startTraceStore, type TraceStore } from '../scripts/trace-store';
 import { inCI } from './support/servers';
 
 const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(

@@ -1,6 +1,6 @@
+import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer';
+import { startTraceStore, type TraceStore } from '@switchyard/dev-tools/trace-store';
 import type { StoredSpan } from '@switchyard/service-kit';
-import { startDevIssuer, type DevIssuer } from '../scripts/dev-issuer';
-import { startTraceStore, type TraceStore } from '../scripts/trace-store';
 import { spawnPlatform, type SpawnedPlatform } from './support/spawned-platform';
 
 const PLACE = `mutation PlaceOrder($items: [OrderLineInput!]!) {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import type { Database } from '@switchyard/service-kit';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { startGateway, type RunningGateway } from '../../gateway/src/main';
-import { startDevIssuer, type DevIssuer } from '../../scripts/dev-issuer';
 import { startOrders } from '../../subgraphs/orders/src/main';
 import { startProducts } from '../../subgraphs/products/src/main';
 import { startUsers } from '../../subgraphs/users/src/main';

@@ -10,8 +10,15 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
   'graphiql.min.css': { file: () => packageFile('graphiql', 'graphiql.min.css'), type: 'text/css' },
 };
 
-function packageFile(pkg: string, file: string): string {
-  return join(dirname(require.resolve(`${pkg}/package.json`)), file);
+/** Literal require.resolve calls, so the gateway's dependency check (tests/platform/workspaces.test.ts) sees each package. */
+const MANIFESTS = {
+  react: () => require.resolve('react/package.json'),
+  'react-dom': () => require.resolve('react-dom/package.json'),
+  graphiql: () => require.resolve('graphiql/package.json'),
+};
+
+function packageFile(pkg: keyof typeof MANIFESTS, file: string): string {
+  return join(dirname(MANIFESTS[pkg]()), file);
 }
 
 const page = (graphqlPath: string) => `<!doctype html>
