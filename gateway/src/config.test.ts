@@ -123,6 +123,7 @@ describe('loadGatewayConfig', () => {
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
       traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
       subgraph_identity: { signing_secret: null },
+      health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',
         products: 'http://localhost:4002/graphql',
@@ -198,6 +199,7 @@ describe('loadGatewayConfig', () => {
         DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:14318',
         API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
         METRICS_PROMETHEUS: 'false',
+        HEALTH_CHECK_LISTEN: '127.0.0.1:8088',
       },
     });
     expect(config).toEqual({
@@ -207,6 +209,7 @@ describe('loadGatewayConfig', () => {
       graphiql: { enabled: false },
       cors: { ...DEFAULTS.cors, policies: [{ ...DEFAULTS.cors.policies[0]!, origins: ['https://app.example.com', 'http://localhost:5173'] }] },
       server: { ...DEFAULTS.server, shutdown_grace_period: 2500 },
+      health_check: { ...DEFAULTS.health_check, listen: { host: '127.0.0.1', port: 8088 } },
       override_subgraph_url: { users: 'http://users.internal:4001/graphql', order_history: 'https://orders.internal/graphql' },
       authentication: {
         router: {
@@ -297,6 +300,8 @@ describe('loadGatewayConfig', () => {
     [{ 'supergraph.listen': '::1:4000' }, 'supergraph.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "::1:4000"'],
     [{ 'supergraph.listen': '127.0.0.1:70000' }, 'supergraph.listen (from overrides): port must be an integer from 0 to 65535, got "70000"'],
     [{ 'supergraph.path': '/healthz' }, 'supergraph.path (from overrides): must not be one of /graphiql, /healthz, /readyz'],
+    [{ 'health_check.listen': '8088' }, 'health_check.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "8088"'],
+    [{ 'health_check.listen': '127.0.0.1:http' }, 'health_check.listen (from overrides): port must be an integer from 0 to 65535, got "http"'],
     [{ 'server.http.header_read_timeout': '11s' }, 'server.http.header_read_timeout (from overrides): must be at most 10s'],
     [{ 'traffic_shaping.router.timeout': '5s' }, 'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline'],
     [{ 'traffic_shaping.router.timeout': '600h' }, "traffic_shaping.router.timeout (from overrides): must be at most 2147483647 ms (about 24.8 days), Node's longest timer"],

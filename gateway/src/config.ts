@@ -1,7 +1,7 @@
 import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
-import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
+import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
@@ -15,8 +15,13 @@ import { trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
-    enabled: booleanFromEnv.default(true).describe('Serve /healthz and /readyz.'),
+    enabled: booleanFromEnv.default(true).describe("Serve /healthz and /readyz; the public port's /readyz says only what is up, health_check.listen's all of it."),
     required_subgraphs: z.array(z.string().min(1)).default([]).describe('Subgraphs that must answer for /readyz to be 200.'),
+    listen: listen
+      .nullish()
+      .describe(
+        "A second address (host:port) serving /healthz and /readyz with the full report: file paths, JWKS URLs, error messages. The public port's /readyz gives only the status and what is up. Keep it off the public network (127.0.0.1 is pod-local). None by default. env HEALTH_CHECK_LISTEN",
+      ),
   })
   .strict()
   .default({});
@@ -117,6 +122,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphIdentityEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
+    HEALTH_CHECK_LISTEN: 'health_check.listen',
   };
 }
 

@@ -14,7 +14,7 @@ function joinListen(host: string, port: string): string {
 }
 
 /** Router's socket address ("127.0.0.1:4000", "[::]:4000"); parses to what server.listen() takes. */
-const listen = z.string().transform((text, ctx) => {
+export const listen = z.string().transform((text, ctx) => {
   const parts = splitListen(text);
   if (!parts || !parts.host) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be host:port (IPv6 in brackets, e.g. [::]:4000), got "${text}"` });
