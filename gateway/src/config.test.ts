@@ -378,3 +378,31 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 });
+
+describe('loadGatewayConfig under NODE_ENV=production', () => {
+  const production = { NODE_ENV: 'production' };
+
+  it('turns introspection (and with it field suggestions) off by default, and changes no other default', () => {
+    expect(loadGatewayConfig({ env: production })).toEqual({ ...DEFAULTS, supergraph: { ...DEFAULTS.supergraph, introspection: false } });
+    for (const nodeEnv of ['development', 'test', 'Production', '']) expect(loadGatewayConfig({ env: { NODE_ENV: nodeEnv } }).supergraph.introspection).toBe(true);
+  });
+
+  it('answers introspection when INTROSPECTION, the file or an override says so, each over the layers below it', () => {
+    const on = configFile('gateway.yaml', 'supergraph:\n  introspection: true\n');
+    const off = configFile('gateway.yaml', 'supergraph:\n  introspection: false\n');
+    const fromEnvReference = configFile('gateway.yaml', 'supergraph:\n  introspection: ${env.SHOW_SCHEMA:-true}\n');
+    const introspection = (options: Parameters<typeof loadGatewayConfig>[0]) => loadGatewayConfig(options).supergraph.introspection;
+    expect(introspection({ env: { ...production, INTROSPECTION: 'true' } })).toBe(true);
+    expect(introspection({ env: { ...production, INTROSPECTION: '1' } })).toBe(true);
+    expect(introspection({ env: { ...production, INTROSPECTION: 'false' } })).toBe(false);
+    expect(introspection({ file: on, env: production })).toBe(true);
+    expect(introspection({ file: fromEnvReference, env: production })).toBe(true);
+    expect(introspection({ file: off, env: { ...production, INTROSPECTION: 'true' } })).toBe(true);
+    expect(introspection({ file: on, env: { ...production, INTROSPECTION: 'false' } })).toBe(false);
+    expect(introspection({ env: { ...production, CONFIG_FILE: on } })).toBe(true);
+    expect(introspection({ env: production, overrides: { 'supergraph.introspection': true } })).toBe(true);
+    // An empty variable counts as unset, so the production default holds.
+    expect(introspection({ env: { ...production, INTROSPECTION: '' } })).toBe(false);
+  });
+
+});

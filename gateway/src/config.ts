@@ -109,6 +109,17 @@ export const gatewayConfigSchema = z
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
+/**
+ * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
+ * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
+ */
+const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false };
+
+function productionDefaults(nodeEnv: string, current: (key: string) => unknown): Record<string, unknown> {
+  if (nodeEnv !== 'production') return {};
+  return Object.fromEntries(Object.entries(PRODUCTION_DEFAULTS).filter(([key]) => current(key) === undefined));
+}
+
 function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   return {
     ...httpEnvBindings,
@@ -123,6 +134,8 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',
+    // Last, so that it sees what the file and every other variable set.
+    NODE_ENV: productionDefaults,
   };
 }
 
@@ -136,7 +149,10 @@ export interface LoadGatewayConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Defaults, then the file, then env vars (README's table), then --supergraph and overrides. */
+/**
+ * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
+ * NODE_ENV=production with closed defaults.
+ */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   return loadConfig(gatewayConfigSchema, {

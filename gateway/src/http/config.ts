@@ -40,7 +40,9 @@ export const httpSupergraphKeys = z.object({
     .refine((path) => !RESERVED_PATHS.includes(path), `must not be one of ${RESERVED_PATHS.join(', ')}`)
     .default('/graphql')
     .describe('Path of the GraphQL endpoint.'),
-  introspection: booleanFromEnv.default(true).describe('Answer introspection queries. env INTROSPECTION'),
+  introspection: booleanFromEnv
+    .default(true)
+    .describe('Answer introspection queries; off also hides "Did you mean" suggestions. false by default under NODE_ENV=production. env INTROSPECTION'),
 });
 
 export const sandboxConfigSchema = z

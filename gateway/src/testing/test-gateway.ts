@@ -72,13 +72,15 @@ export async function startTestGateway(options: {
   clock?: TestClock;
   /** Records the gateway's metrics there (they are off otherwise, as without an exporter). */
   metrics?: ServiceMetrics;
+  /** The environment the config is read from (NODE_ENV, INTROSPECTION, ...); none by default. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
   const path = join(mkdtempSync(join(tmpdir(), 'switchyard-test-')), 'supergraph.graphql');
   writeFileSync(path, composed.supergraphSdl);
   const config = loadGatewayConfig({
-    env: {},
+    env: options.env ?? {},
     overrides: {
       'supergraph.schema_path': path,
       'supergraph.hot_reload': false,
