@@ -405,4 +405,23 @@ describe('loadGatewayConfig under NODE_ENV=production', () => {
     expect(introspection({ env: { ...production, INTROSPECTION: '' } })).toBe(false);
   });
 
+  it('refuses /debug/traces whatever turns it on, naming where it came from', () => {
+    const file = configFile('gateway.yaml', 'telemetry:\n  exporters:\n    tracing:\n      debug_traces:\n        enabled: true\n');
+    const refusal = 'must be false under NODE_ENV=production: /debug/traces shows SQL text and internal URLs to anyone who reaches the gateway';
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'true' } }))).toEqual([`telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`]);
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: '1', DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:4318' } }))).toEqual([
+      `telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`,
+    ]);
+    expect(issuesOf(() => loadGatewayConfig({ file, env: production }))).toEqual([`telemetry.exporters.tracing.debug_traces.enabled (from file ${file}): ${refusal}`]);
+    expect(issuesOf(() => loadGatewayConfig({ env: production, overrides: { 'telemetry.exporters.tracing.debug_traces': { enabled: true } } }))).toEqual([
+      `telemetry.exporters.tracing.debug_traces.enabled (from overrides): ${refusal}`,
+    ]);
+    // Reported with the other refinements' problems at once.
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'true' }, overrides: { 'traffic_shaping.router.timeout': '5s' } }))).toEqual([
+      'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline',
+      `telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`,
+    ]);
+    expect(loadGatewayConfig({ file, env: {} }).telemetry.exporters.tracing.debug_traces.enabled).toBe(true);
+    expect(loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'false' } }).telemetry.exporters.tracing.debug_traces.enabled).toBe(false);
+  });
 });

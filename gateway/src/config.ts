@@ -110,6 +110,20 @@ export const gatewayConfigSchema = z
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
 /**
+ * Under NODE_ENV=production, keys that are refused whatever set them: each would show the gateway's
+ * internals to anyone who reaches its port.
+ */
+const productionConfigSchema = gatewayConfigSchema.superRefine((config, ctx) => {
+  if (config.telemetry.exporters.tracing.debug_traces.enabled) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['telemetry', 'exporters', 'tracing', 'debug_traces', 'enabled'],
+      message: 'must be false under NODE_ENV=production: /debug/traces shows SQL text and internal URLs to anyone who reaches the gateway',
+    });
+  }
+});
+
+/**
  * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
  * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
  */
@@ -151,11 +165,11 @@ export interface LoadGatewayConfigOptions {
 
 /**
  * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
- * NODE_ENV=production with closed defaults.
+ * NODE_ENV=production with closed defaults and the development-only keys refused.
  */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
-  return loadConfig(gatewayConfigSchema, {
+  return loadConfig(env.NODE_ENV === 'production' ? productionConfigSchema : gatewayConfigSchema, {
     file: options.file,
     env,
     bindings: gatewayEnvBindings(env),
