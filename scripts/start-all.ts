@@ -42,14 +42,15 @@ async function main(): Promise<void> {
     orders: await portSetting('ORDERS_PORT', 4003),
     issuer: await portSetting('ISSUER_PORT', DEFAULT_ISSUER_PORT),
     gateway: await portSetting('GATEWAY_PORT', portFromEnv('PORT', 4000)),
-    traces: await portSetting('TRACES_PORT', 4318),
   };
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // Quiet by default: one line per service is what a person wants to see; LOG_LEVEL=info shows more.
   const logLevel = env.LOG_LEVEL || 'warn';
   // Every service exports its spans to the development trace store, here in the supervisor (OTLP/HTTP
-  // JSON, which it decodes), unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector of your own.
-  const traceStore = env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startTraceStore({ port: ports.traces });
+  // JSON, which it decodes), unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector of your own. Not under
+  // NODE_ENV=production: the gateway refuses /debug/traces there (it shows SQL text and internal URLs).
+  const withTraceStore = !env.OTEL_EXPORTER_OTLP_ENDPOINT && env.NODE_ENV !== 'production';
+  const traceStore = withTraceStore ? await startTraceStore({ port: await portSetting('TRACES_PORT', 4318) }) : undefined;
   const tracing: Record<string, string> = traceStore
     ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceStore.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' }
     : {};

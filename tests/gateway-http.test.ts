@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { gatewayConfig, startPlatform, type Platform } from './support/platform';
 
@@ -24,16 +25,38 @@ describe('the gateway at the HTTP edge', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
-  it('answers /healthz and /readyz with JSON naming the supergraph and every subgraph it probed', async () => {
+  it('answers /healthz, and /readyz with only the status of the supergraph and of every subgraph it probed', async () => {
     const health = await fetch(`${platform.gateway.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
     const { status, body } = await readinessOnceProbed(platform.gateway.url);
     expect(status).toBe(200);
-    expect(body.status).toBe('ready');
-    expect(body.supergraph.loaded).toBe(true);
+    expect(body).toEqual({
+      status: 'ready',
+      supergraph: { loaded: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      subgraphs: { users: { status: 'up' }, products: { status: 'up' }, orders: { status: 'up' } },
+    });
+  });
+
+  it('health_check.listen answers /healthz, and /readyz with the full report: the supergraph file, each probe and the key sources', async () => {
+    const base = platform.gateway.healthCheckUrl!;
+    const health = await fetch(`${base}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const { status, body } = await readinessOnceProbed(base);
+    expect(status).toBe(200);
     const up = { status: 'up', checkedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
-    expect(body.subgraphs).toEqual({ users: up, products: up, orders: up });
+    expect(body).toEqual({
+      status: 'ready',
+      supergraph: { loaded: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/), loadedAt: expect.any(String), path: resolve(__dirname, '..', 'gateway', 'supergraph.graphql') },
+      subgraphs: { users: up, products: up, orders: up },
+      identity: {
+        jwks: [{ source: platform.issuer.jwksUrl, keys: expect.any(Number), lastSuccess: expect.any(String), stale: false, expired: false }],
+        api_keys: { keys: 0 },
+      },
+    });
+    // Nothing else is served there.
+    expect((await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
   it('malformed JSON gets 400 with a GraphQL-shaped error and no stack trace', async () => {
@@ -138,11 +161,13 @@ describe('the gateway when a subgraph is down', () => {
     await platform?.close();
   });
 
-  it('stays ready (partial results still work) and reports the dead subgraph as down', async () => {
+  it('stays ready (partial results still work) and reports the dead subgraph as down, with why only on health_check.listen', async () => {
     const { status, body } = await readinessOnceProbed(gateway.url);
     expect(status).toBe(200);
-    expect(body.subgraphs.orders).toMatchObject({ status: 'down', error: "HTTP fetch failed from 'orders': connection refused" });
-    expect(body.subgraphs.users.status).toBe('up');
+    expect(body.subgraphs).toEqual({ users: { status: 'up' }, products: { status: 'up' }, orders: { status: 'down' } });
+    const full = await readinessOnceProbed(gateway.healthCheckUrl!);
+    expect(full.status).toBe(200);
+    expect(full.body.subgraphs.orders).toEqual({ status: 'down', checkedAt: expect.any(String), error: "HTTP fetch failed from 'orders': connection refused" });
   });
 
   it('still answers the parts of a query that other subgraphs serve, with an error for the rest', async () => {

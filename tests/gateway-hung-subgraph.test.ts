@@ -28,10 +28,11 @@ async function startHungServer(): Promise<{ url: string; sockets: Set<Socket>; c
   };
 }
 
-async function readyz(gateway: RunningGateway, until: (body: any) => boolean): Promise<{ status: number; body: any; ms: number }> {
+/** /readyz at `base` (the public port, or health_check.listen's) once `until` holds of its body. */
+async function readyz(base: string, until: (body: any) => boolean): Promise<{ status: number; body: any; ms: number }> {
   for (let attempt = 0; ; attempt++) {
     const began = Date.now();
-    const res = await fetch(`${gateway.url}/readyz`);
+    const res = await fetch(`${base}/readyz`);
     const result = { status: res.status, body: await res.json(), ms: Date.now() - began };
     if (until(result.body) || attempt === 200) return result;
     await new Promise((r) => setTimeout(r, 50));
@@ -63,17 +64,18 @@ describe('a gateway in front of a hung subgraph', () => {
     await platform?.close();
   });
 
-  it('stays ready, answers /readyz at once, and shows the hung subgraph as down', async () => {
-    const { status, body, ms } = await readyz(gateway, (b) => b.subgraphs.orders.status === 'down');
+  it('stays ready, answers /readyz at once, and shows the hung subgraph as down, with why only on health_check.listen', async () => {
+    const { status, body, ms } = await readyz(gateway.url, (b) => b.subgraphs.orders.status === 'down');
     expect(status).toBe(200);
     expect(body.status).toBe('ready');
-    expect(body.subgraphs.orders).toMatchObject({ status: 'down' });
-    expect(body.subgraphs.users.status).toBe('up');
+    expect(body.subgraphs).toEqual({ users: { status: 'up' }, products: { status: 'up' }, orders: { status: 'down' } });
     expect(ms).toBeLessThan(1000);
+    const full = await readyz(gateway.healthCheckUrl!, (b) => b.subgraphs.orders.status === 'down');
+    expect(full.body.subgraphs.orders).toEqual({ status: 'down', checkedAt: expect.any(String), error: "HTTP fetch failed from 'orders': timed out" });
   });
 
   it('is not ready when config names the hung subgraph as required', async () => {
-    const { status, body } = await readyz(strict, (b) => b.subgraphs.orders.status === 'down');
+    const { status, body } = await readyz(strict.url, (b) => b.subgraphs.orders.status === 'down');
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: 'not ready', required_subgraphs_not_up: ['orders'] });
   });
@@ -112,7 +114,8 @@ describe('health_check.enabled: false', () => {
     await platform?.close();
   });
 
-  it('serves no /healthz or /readyz, as Router does, and still serves GraphQL', async () => {
+  it('serves no /healthz or /readyz, as Router does, not even on health_check.listen, and still serves GraphQL', async () => {
+    expect(gateway.healthCheckUrl).toBeUndefined();
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(404);
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(404);
     const res = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });

@@ -66,6 +66,7 @@ describe('npm run start:gateway on someone else’s supergraph', () => {
     [{ PORT: 'eighty' }, /supergraph\.listen \(from env PORT\): port must be an integer from 0 to 65535, got "eighty"/],
     [{ SUPERGRAPH_PATH: '/nonexistent/supergraph.graphql' }, /supergraphPath: cannot read \/nonexistent/],
     [{ JWT_JWKS_URL: 'not a url' }, /authentication\.router\.jwt\.jwks\.0\.url \(from env JWT_JWKS_URL\): must be an absolute http: or https: URL/],
+    [{ NODE_ENV: 'production', DEBUG_TRACES: 'true' }, /telemetry\.exporters\.tracing\.debug_traces\.enabled \(from env DEBUG_TRACES\): must be false under NODE_ENV=production/],
   ])('refuses to start with bad config %p, naming the key', async (env, message) => {
     const gateway = npmRun('start:gateway', { SUPERGRAPH_PATH: supergraphPath, PORT: '0', ...env });
     const { code, stderr } = await gateway.exited;

@@ -500,17 +500,23 @@ describe('through the gateway on the real subgraphs', () => {
     expect((await refused.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'requests', class: 'machines' });
   });
 
-  it('/readyz reports the key cache, and says stale while the provider is down', async () => {
-    const readyz = async () => (await (await fetch(`${platform.gateway.url}/readyz`)).json()) as any;
-    expect((await readyz()).identity).toEqual({
+  it('/readyz on health_check.listen reports the key cache, and says stale while the provider is down; the public /readyz shows none of it', async () => {
+    const readyz = async (base: string) => (await (await fetch(`${base}/readyz`)).json()) as any;
+    const full = () => readyz(platform.gateway.healthCheckUrl!);
+    expect((await full()).identity).toEqual({
       jwks: [{ source: jwks.url, keys: 1, lastSuccess: expect.any(String), stale: false, expired: false }],
       api_keys: { keys: 2, file: keyFile, loadedAt: expect.any(String) },
     });
     jwks.down = true;
     try {
-      for (let i = 0; i < 100 && !(await readyz()).identity.jwks[0].stale; i++) await sleep(50);
-      const body = await readyz();
+      for (let i = 0; i < 100 && !(await full()).identity.jwks[0].stale; i++) await sleep(50);
+      const body = await full();
       expect(body.identity.jwks[0]).toMatchObject({ stale: true, expired: false, keys: 1, lastFailure: { message: 'answered HTTP 503' } });
+      // What the public port says meanwhile: no JWKS URL, no file path, no error text, only what is up.
+      const shown = await readyz(platform.gateway.url);
+      expect(Object.keys(shown)).toEqual(['status', 'supergraph', 'subgraphs']);
+      const text = JSON.stringify(shown);
+      for (const secret of [jwks.url, new URL(jwks.url).host, keyFile, body.supergraph.path, 'answered HTTP 503', 'http://', '/']) expect(text).not.toContain(secret);
       const res = await post('{ me { id } }', bearer(await jwks.sign(key, { sub: 'usr_005' })));
       expect(await res.json()).toEqual({ data: { me: { id: 'usr_005' } } });
     } finally {

@@ -14,9 +14,10 @@ interface NpmStart {
   stderr(): string;
 }
 
-/** `npm start` as a user's shell runs it, on the given ports, once it printed its summary. */
-async function npmStart(ports: Ports): Promise<NpmStart> {
+/** `npm start` as a user's shell runs it, on the given ports (and with `env`), once it printed its summary. */
+async function npmStart(ports: Ports, env: Record<string, string> = {}): Promise<NpmStart> {
   const npm = npmRun('start', {
+    ...env,
     GATEWAY_PORT: String(ports.gateway),
     USERS_PORT: String(ports.users),
     PRODUCTS_PORT: String(ports.products),
@@ -180,6 +181,55 @@ describe('npm start', () => {
       for (let waited = 0; leftOver().length > 0 && waited < 3000; waited += 100) await new Promise((r) => setTimeout(r, 100));
       expect(leftOver()).toEqual([]);
       await expect(fetch(`http://127.0.0.1:${ports.gateway}/graphql`)).rejects.toThrow();
+    },
+    200_000,
+  );
+
+  it(
+    'under NODE_ENV=production runs no trace store and gives the gateway no DEBUG_TRACES; the gateway refuses introspection, ' +
+      'suggests no field names, serves no /debug/traces and keeps readiness details off its port',
+    async () => {
+      const ports = await freePorts();
+      const platform = await npmStart(ports, { NODE_ENV: 'production' });
+      try {
+        const summary = platform.stdout().split('\n').filter((line) => !line.includes(' | '));
+        expect(summary.slice(0, 5)).toEqual([
+          `users     http://localhost:${ports.users}/graphql`,
+          `products  http://localhost:${ports.products}/graphql`,
+          `orders    http://localhost:${ports.orders}/graphql`,
+          `tokens    http://localhost:${ports.issuer}/token?sub=usr_001   (development issuer: paste access_token as "Authorization: Bearer ...")`,
+          `gateway   http://localhost:${ports.gateway}/graphql   (open in a browser for Apollo Sandbox; offline GraphiQL at /graphiql)`,
+        ]);
+        expect(summary[5]).toMatch(/^ready in \d+ ms; Ctrl-C stops everything$/);
+        await expect(fetch(`http://127.0.0.1:${ports.traces}/v1/traces`)).rejects.toThrow();
+
+        const [gateway] = descendants(platform.npm.child.pid!).filter((p) => p.cmdline.includes('gateway/src/main.ts'));
+        const environment = readFileSync(`/proc/${gateway!.pid}/environ`, 'utf8').split('\0');
+        expect(environment).toContain('NODE_ENV=production');
+        expect(environment.filter((variable) => /^(DEBUG_TRACES|OTEL_EXPORTER_OTLP)/.test(variable))).toEqual([]);
+
+        expect(await graphql(ports, '{ __schema { types { name } } }')).toEqual({
+          status: 400,
+          body: {
+            errors: [
+              { message: 'GraphQL introspection has been disabled, but the requested query contained the field "__schema".', locations: [{ line: 1, column: 3 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+              { message: 'GraphQL introspection has been disabled, but the requested query contained the field "types".', locations: [{ line: 1, column: 14 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+            ],
+          },
+        });
+        expect(await graphql(ports, '{ prodcts(first: 1) { edges { node { id } } } }')).toEqual({
+          status: 400,
+          body: { errors: [{ message: 'Cannot query field "prodcts" on type "Query".', locations: [{ line: 1, column: 3 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] },
+        });
+        expect((await fetch(`http://127.0.0.1:${ports.gateway}/debug/traces`)).status).toBe(404);
+
+        const ready = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
+        const body = (await ready.json()) as Record<string, unknown>;
+        expect([ready.status, Object.keys(body)]).toEqual([200, ['status', 'supergraph', 'subgraphs']]);
+        expect(JSON.stringify(body)).not.toMatch(/\/|http|error/i);
+      } finally {
+        expect(await ctrlC(platform)).toBe(0);
+      }
     },
     200_000,
   );

@@ -125,7 +125,7 @@ describeWithRedis('rate limits on Redis', () => {
     let redis: Awaited<ReturnType<typeof startRedis>>;
     let failOpen: RunningGateway;
     let failClosed: RunningGateway;
-    const readyz = async (gateway: RunningGateway) => ((await (await fetch(`${gateway.url}/readyz`)).json()) as any).rate_limit;
+    const readyz = async (gateway: RunningGateway) => ((await (await fetch(`${gateway.healthCheckUrl}/readyz`)).json()) as any).rate_limit;
 
     beforeAll(async () => {
       redis = await startRedis();
@@ -142,7 +142,7 @@ describeWithRedis('rate limits on Redis', () => {
       await stopRedis(redis);
     });
 
-    it('fail_open keeps limiting on its memory, fail_closed refuses with 503, /readyz says so, and both recover when Redis returns', async () => {
+    it('fail_open keeps limiting on its memory, fail_closed refuses with 503, /readyz on health_check.listen says so, and both recover when Redis returns', async () => {
       expect((await send(failClosed.graphqlUrl, PRODUCT)).status).toBe(200);
       expect(await readyz(failOpen)).toEqual({ store: 'redis', status: 'up', on_unavailable: 'fail_open' });
 

@@ -118,8 +118,10 @@ describe('rate limits, in-memory store', () => {
     expect(refused.body.errors[0].extensions.code).toBe('RATE_LIMITED');
   });
 
-  it('/readyz reports the store', async () => {
-    const res = await fetch(`${platform.gateway.url}/readyz`);
+  it('/readyz on health_check.listen reports the store; the public /readyz does not say whether limits are weakened', async () => {
+    const res = await fetch(`${platform.gateway.healthCheckUrl}/readyz`);
     expect(((await res.json()) as any).rate_limit).toEqual({ store: 'memory', status: 'up' });
+    const shown = await fetch(`${platform.gateway.url}/readyz`);
+    expect(((await shown.json()) as any).rate_limit).toBeUndefined();
   });
 });

@@ -123,6 +123,7 @@ describe('loadGatewayConfig', () => {
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
       traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
       subgraph_identity: { signing_secret: null },
+      health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',
         products: 'http://localhost:4002/graphql',
@@ -198,6 +199,7 @@ describe('loadGatewayConfig', () => {
         DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:14318',
         API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
         METRICS_PROMETHEUS: 'false',
+        HEALTH_CHECK_LISTEN: '127.0.0.1:8088',
       },
     });
     expect(config).toEqual({
@@ -207,6 +209,7 @@ describe('loadGatewayConfig', () => {
       graphiql: { enabled: false },
       cors: { ...DEFAULTS.cors, policies: [{ ...DEFAULTS.cors.policies[0]!, origins: ['https://app.example.com', 'http://localhost:5173'] }] },
       server: { ...DEFAULTS.server, shutdown_grace_period: 2500 },
+      health_check: { ...DEFAULTS.health_check, listen: { host: '127.0.0.1', port: 8088 } },
       override_subgraph_url: { users: 'http://users.internal:4001/graphql', order_history: 'https://orders.internal/graphql' },
       authentication: {
         router: {
@@ -297,6 +300,8 @@ describe('loadGatewayConfig', () => {
     [{ 'supergraph.listen': '::1:4000' }, 'supergraph.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "::1:4000"'],
     [{ 'supergraph.listen': '127.0.0.1:70000' }, 'supergraph.listen (from overrides): port must be an integer from 0 to 65535, got "70000"'],
     [{ 'supergraph.path': '/healthz' }, 'supergraph.path (from overrides): must not be one of /graphiql, /healthz, /readyz'],
+    [{ 'health_check.listen': '8088' }, 'health_check.listen (from overrides): must be host:port (IPv6 in brackets, e.g. [::]:4000), got "8088"'],
+    [{ 'health_check.listen': '127.0.0.1:http' }, 'health_check.listen (from overrides): port must be an integer from 0 to 65535, got "http"'],
     [{ 'server.http.header_read_timeout': '11s' }, 'server.http.header_read_timeout (from overrides): must be at most 10s'],
     [{ 'traffic_shaping.router.timeout': '5s' }, 'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline'],
     [{ 'traffic_shaping.router.timeout': '600h' }, "traffic_shaping.router.timeout (from overrides): must be at most 2147483647 ms (about 24.8 days), Node's longest timer"],
@@ -371,5 +376,52 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: {}, overrides: { 'csrf.required_headers': ['X-Apollo-Operation-Name'] } }).csrf.required_headers).toEqual([
       'x-apollo-operation-name',
     ]);
+  });
+});
+
+describe('loadGatewayConfig under NODE_ENV=production', () => {
+  const production = { NODE_ENV: 'production' };
+
+  it('turns introspection (and with it field suggestions) off by default, and changes no other default', () => {
+    expect(loadGatewayConfig({ env: production })).toEqual({ ...DEFAULTS, supergraph: { ...DEFAULTS.supergraph, introspection: false } });
+    for (const nodeEnv of ['development', 'test', 'Production', '']) expect(loadGatewayConfig({ env: { NODE_ENV: nodeEnv } }).supergraph.introspection).toBe(true);
+  });
+
+  it('answers introspection when INTROSPECTION, the file or an override says so, each over the layers below it', () => {
+    const on = configFile('gateway.yaml', 'supergraph:\n  introspection: true\n');
+    const off = configFile('gateway.yaml', 'supergraph:\n  introspection: false\n');
+    const fromEnvReference = configFile('gateway.yaml', 'supergraph:\n  introspection: ${env.SHOW_SCHEMA:-true}\n');
+    const introspection = (options: Parameters<typeof loadGatewayConfig>[0]) => loadGatewayConfig(options).supergraph.introspection;
+    expect(introspection({ env: { ...production, INTROSPECTION: 'true' } })).toBe(true);
+    expect(introspection({ env: { ...production, INTROSPECTION: '1' } })).toBe(true);
+    expect(introspection({ env: { ...production, INTROSPECTION: 'false' } })).toBe(false);
+    expect(introspection({ file: on, env: production })).toBe(true);
+    expect(introspection({ file: fromEnvReference, env: production })).toBe(true);
+    expect(introspection({ file: off, env: { ...production, INTROSPECTION: 'true' } })).toBe(true);
+    expect(introspection({ file: on, env: { ...production, INTROSPECTION: 'false' } })).toBe(false);
+    expect(introspection({ env: { ...production, CONFIG_FILE: on } })).toBe(true);
+    expect(introspection({ env: production, overrides: { 'supergraph.introspection': true } })).toBe(true);
+    // An empty variable counts as unset, so the production default holds.
+    expect(introspection({ env: { ...production, INTROSPECTION: '' } })).toBe(false);
+  });
+
+  it('refuses /debug/traces whatever turns it on, naming where it came from', () => {
+    const file = configFile('gateway.yaml', 'telemetry:\n  exporters:\n    tracing:\n      debug_traces:\n        enabled: true\n');
+    const refusal = 'must be false under NODE_ENV=production: /debug/traces shows SQL text and internal URLs to anyone who reaches the gateway';
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'true' } }))).toEqual([`telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`]);
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: '1', DEBUG_TRACES_STORE_URL: 'http://127.0.0.1:4318' } }))).toEqual([
+      `telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`,
+    ]);
+    expect(issuesOf(() => loadGatewayConfig({ file, env: production }))).toEqual([`telemetry.exporters.tracing.debug_traces.enabled (from file ${file}): ${refusal}`]);
+    expect(issuesOf(() => loadGatewayConfig({ env: production, overrides: { 'telemetry.exporters.tracing.debug_traces': { enabled: true } } }))).toEqual([
+      `telemetry.exporters.tracing.debug_traces.enabled (from overrides): ${refusal}`,
+    ]);
+    // Reported with the other refinements' problems at once.
+    expect(issuesOf(() => loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'true' }, overrides: { 'traffic_shaping.router.timeout': '5s' } }))).toEqual([
+      'server.http.header_read_timeout: must not exceed traffic_shaping.router.timeout, the whole-request deadline',
+      `telemetry.exporters.tracing.debug_traces.enabled (from env DEBUG_TRACES): ${refusal}`,
+    ]);
+    expect(loadGatewayConfig({ file, env: {} }).telemetry.exporters.tracing.debug_traces.enabled).toBe(true);
+    expect(loadGatewayConfig({ env: { ...production, DEBUG_TRACES: 'false' } }).telemetry.exporters.tracing.debug_traces.enabled).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
-import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, sandboxConfigSchema, serverConfigSchema } from './http/config';
+import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
@@ -15,8 +15,13 @@ import { trafficShapingConfigSchema } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
-    enabled: booleanFromEnv.default(true).describe('Serve /healthz and /readyz.'),
+    enabled: booleanFromEnv.default(true).describe("Serve /healthz and /readyz; the public port's /readyz says only what is up, health_check.listen's all of it."),
     required_subgraphs: z.array(z.string().min(1)).default([]).describe('Subgraphs that must answer for /readyz to be 200.'),
+    listen: listen
+      .nullish()
+      .describe(
+        "A second address (host:port) serving /healthz and /readyz with the full report: file paths, JWKS URLs, error messages. The public port's /readyz gives only the status and what is up. Keep it off the public network (127.0.0.1 is pod-local). None by default. env HEALTH_CHECK_LISTEN",
+      ),
   })
   .strict()
   .default({});
@@ -104,6 +109,31 @@ export const gatewayConfigSchema = z
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
+/**
+ * Under NODE_ENV=production, keys that are refused whatever set them: each would show the gateway's
+ * internals to anyone who reaches its port.
+ */
+const productionConfigSchema = gatewayConfigSchema.superRefine((config, ctx) => {
+  if (config.telemetry.exporters.tracing.debug_traces.enabled) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['telemetry', 'exporters', 'tracing', 'debug_traces', 'enabled'],
+      message: 'must be false under NODE_ENV=production: /debug/traces shows SQL text and internal URLs to anyone who reaches the gateway',
+    });
+  }
+});
+
+/**
+ * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
+ * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
+ */
+const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false };
+
+function productionDefaults(nodeEnv: string, current: (key: string) => unknown): Record<string, unknown> {
+  if (nodeEnv !== 'production') return {};
+  return Object.fromEntries(Object.entries(PRODUCTION_DEFAULTS).filter(([key]) => current(key) === undefined));
+}
+
 function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   return {
     ...httpEnvBindings,
@@ -117,6 +147,9 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphIdentityEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
+    HEALTH_CHECK_LISTEN: 'health_check.listen',
+    // Last, so that it sees what the file and every other variable set.
+    NODE_ENV: productionDefaults,
   };
 }
 
@@ -130,10 +163,13 @@ export interface LoadGatewayConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Defaults, then the file, then env vars (README's table), then --supergraph and overrides. */
+/**
+ * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
+ * NODE_ENV=production with closed defaults and the development-only keys refused.
+ */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
-  return loadConfig(gatewayConfigSchema, {
+  return loadConfig(env.NODE_ENV === 'production' ? productionConfigSchema : gatewayConfigSchema, {
     file: options.file,
     env,
     bindings: gatewayEnvBindings(env),

@@ -4,11 +4,14 @@ import { loadGatewayConfig, type GatewayConfig } from './config';
 import type { SubgraphEndpoint } from './execution/gateway';
 import { buildGateway } from './gateway';
 import { registerHttpEdge } from './http/edge';
+import { startHealthCheckListener } from './http/health-check-listener';
 import { startGatewayTracing } from './plugins/tracing/tracing';
 
 export interface RunningGateway extends RunningServer {
   readonly graphqlUrl: string;
   readonly subgraphs: SubgraphEndpoint[];
+  /** Base URL of the health_check.listen address, when config sets one. */
+  readonly healthCheckUrl?: string;
 }
 
 export async function startGateway(config: GatewayConfig, options: { now?: () => number } = {}): Promise<RunningGateway> {
@@ -20,6 +23,7 @@ export async function startGateway(config: GatewayConfig, options: { now?: () =>
     await metrics?.shutdown();
     throw err;
   });
+  const servers: RunningServer[] = [];
   try {
     const app = createHttpServer({
       logger,
@@ -33,18 +37,24 @@ export async function startGateway(config: GatewayConfig, options: { now?: () =>
     await registerHttpEdge(app, { config, pipeline: gateway.pipeline, readiness: gateway.readiness, now: options.now ?? Date.now });
     if (metrics && prometheus.enabled) registerMetricsRoute(app, metrics, prometheus.path);
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
+    servers.push(server);
+    const { enabled, listen: healthCheckAddress } = config.health_check;
+    const healthCheck = enabled && healthCheckAddress ? await startHealthCheckListener(healthCheckAddress, gateway.readiness, config, logger) : undefined;
+    if (healthCheck) servers.push(healthCheck);
     return {
       url: server.url,
       port: server.port,
       graphqlUrl: `${server.url}${config.supergraph.path}`,
       subgraphs: gateway.execution.subgraphs,
+      healthCheckUrl: healthCheck?.url,
       async close() {
-        await server.close();
+        await Promise.all(servers.map((s) => s.close()));
         await gateway.close();
         await metrics?.shutdown();
       },
     };
   } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
     await gateway.close();
     await metrics?.shutdown();
     throw err;

@@ -37,6 +37,10 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.supergraph.listen).toEqual({ host: '0.0.0.0', port: 4000 });
       expect(Object.keys(config.override_subgraph_url).sort()).toEqual(['orders', 'products', 'users']);
       expect(config.authentication.router.jwt?.jwks[0]?.url).toMatch(/^https:\/\//);
+      // The full readiness report only inside the pod; the public /readyz says only what is up.
+      expect(config.health_check.listen).toEqual({ host: '127.0.0.1', port: 8088 });
+      // Only dev opts back in to introspection; NODE_ENV=production closes it everywhere else.
+      expect([env.NODE_ENV, config.supergraph.introspection]).toEqual(['production', overlay === 'dev']);
     });
 
     it('every gateway replica and the canary charge rate limits to one shared Redis from the gateway-redis Secret', () => {

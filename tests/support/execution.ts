@@ -88,7 +88,7 @@ export async function startTestGateway(options: {
   await execution.gateway.start();
   const app = createHttpServer({ logger, bodyLimitBytes: 1_048_576 });
   const config = loadGatewayConfig({ env: {}, overrides: { 'supergraph.schema_path': options.supergraphPath } });
-  await registerHttpEdge(app, { config, pipeline, readiness: async () => ({ ready: true, body: {} }), now: Date.now });
+  await registerHttpEdge(app, { config, pipeline, readiness: async () => ({ ready: true, body: { status: 'ready', supergraph: { loaded: true }, subgraphs: {} } }), now: Date.now });
   const server = await listen(app, { host: '127.0.0.1', port: 0 });
   return {
     execution,

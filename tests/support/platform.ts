@@ -52,10 +52,18 @@ export async function send(url: string, query: string, headers: Record<string, s
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
-/** A gateway config for tests: a free port, the test run's log level, then the given dotted overrides. */
+/**
+ * A gateway config for tests: a free port, and another for health_check.listen (where tests read the full
+ * readiness report), the test run's log level, then the given dotted overrides.
+ */
 export function gatewayConfig(overrides: Record<string, unknown> = {}) {
   return loadGatewayConfig({
-    overrides: { 'supergraph.listen': '127.0.0.1:0', 'telemetry.exporters.logging.level': process.env.LOG_LEVEL, ...overrides },
+    overrides: {
+      'supergraph.listen': '127.0.0.1:0',
+      'health_check.listen': '127.0.0.1:0',
+      'telemetry.exporters.logging.level': process.env.LOG_LEVEL,
+      ...overrides,
+    },
   });
 }
 

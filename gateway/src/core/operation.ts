@@ -74,7 +74,8 @@ export class OperationReader {
     }
     const coerced = getVariableValues(served.apiSchema, operation.variableDefinitions ?? [], params.variables, { maxErrors: MAX_VARIABLE_ERRORS });
     if (coerced.errors) {
-      const errors = coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT'));
+      // Coercing a variable suggests enum values and input fields just as validation does.
+      const errors = coerced.errors.map((e) => withCode(this.reading.introspection ? e : withoutSuggestions(e), 'BAD_USER_INPUT'));
       throw new Refusal(400, 'BAD_USER_INPUT', errors[0]!.message, { errors });
     }
     return {

@@ -14,7 +14,7 @@ function joinListen(host: string, port: string): string {
 }
 
 /** Router's socket address ("127.0.0.1:4000", "[::]:4000"); parses to what server.listen() takes. */
-const listen = z.string().transform((text, ctx) => {
+export const listen = z.string().transform((text, ctx) => {
   const parts = splitListen(text);
   if (!parts || !parts.host) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be host:port (IPv6 in brackets, e.g. [::]:4000), got "${text}"` });
@@ -40,7 +40,9 @@ export const httpSupergraphKeys = z.object({
     .refine((path) => !RESERVED_PATHS.includes(path), `must not be one of ${RESERVED_PATHS.join(', ')}`)
     .default('/graphql')
     .describe('Path of the GraphQL endpoint.'),
-  introspection: booleanFromEnv.default(true).describe('Answer introspection queries. env INTROSPECTION'),
+  introspection: booleanFromEnv
+    .default(true)
+    .describe('Answer introspection queries; off also hides "Did you mean" suggestions. false by default under NODE_ENV=production. env INTROSPECTION'),
 });
 
 export const sandboxConfigSchema = z

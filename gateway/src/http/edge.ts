@@ -10,7 +10,7 @@ import { clientAddress } from '../plugins/rate-limit/client';
 import { corsOptionsFor } from './cors';
 import { registerGraphiql } from './graphiql';
 import { landingPage, wantsLandingPage } from './landing-page';
-import type { Readiness } from './readiness';
+import { publicReadiness, type Readiness } from './readiness';
 import { registerDebugTraces } from '../plugins/tracing/debug-traces';
 
 declare module 'fastify' {
@@ -25,6 +25,7 @@ declare module 'fastify' {
 export interface HttpEdgeOptions {
   config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'sandbox' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
   pipeline: Pipeline;
+  /** The full report; the public /readyz serves only its summary (health_check.listen serves it all). */
   readiness: Readiness;
   /** Epoch milliseconds; injectable so that tests control time. */
   now: () => number;
@@ -88,7 +89,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
   });
 
   if (config.graphiql.enabled) registerGraphiql(app, config.supergraph.path);
-  if (config.health_check.enabled) registerHealthRoutes(app, options.readiness);
+  if (config.health_check.enabled) registerHealthRoutes(app, publicReadiness(options.readiness));
   const debugTraces = config.telemetry.exporters.tracing.debug_traces;
   if (debugTraces.enabled) registerDebugTraces(app, debugTraces.store_url);
 }

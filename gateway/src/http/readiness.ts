@@ -1,6 +1,19 @@
 import type { ReadinessReport } from '@switchyard/service-kit';
+import type { SupergraphStatus } from '../execution/supergraph-manager';
 
-export type Readiness = () => Promise<ReadinessReport>;
+/** The full report: what the health_check.listen address serves. */
+export interface GatewayReadinessReport extends ReadinessReport {
+  body: {
+    status: 'ready' | 'not ready';
+    supergraph: { loaded: boolean } & Partial<SupergraphStatus>;
+    subgraphs: Record<string, SubgraphHealth>;
+    required_subgraphs_not_up?: string[];
+    /** What plugins report (identity's key sources, the rate limiter's store), by plugin. */
+    [plugin: string]: unknown;
+  };
+}
+
+export type Readiness = () => Promise<GatewayReadinessReport>;
 
 export interface SubgraphProbe {
   name: string;
@@ -50,7 +63,7 @@ export function watchSubgraphHealth(subgraphs: () => SubgraphProbe[], intervalMs
 
 export interface GatewayReadinessSources {
   /** The active supergraph, or why there is none. */
-  supergraph: () => { loaded: boolean } & Record<string, unknown>;
+  supergraph: () => GatewayReadinessReport['body']['supergraph'];
   subgraphs: SubgraphHealthWatch;
   /** Subgraphs that must be up for the gateway to be ready (health_check.required_subgraphs). */
   required: string[];
@@ -74,6 +87,27 @@ export function gatewayReadiness(sources: GatewayReadinessSources): Readiness {
         supergraph,
         subgraphs,
         ...(requiredNotUp.length ? { required_subgraphs_not_up: requiredNotUp } : {}),
+      },
+    };
+  };
+}
+
+/**
+ * What the public port's /readyz says: the status and what is up, nothing an attacker could use. File
+ * paths, the JWKS and subgraph URLs in error messages, plugin state (a rate limiter's store down, and so
+ * open) stay on the health_check.listen address. The supergraph's hash is kept: it names the version
+ * served, which clients may compare across replicas, and says nothing about where it came from.
+ */
+export function publicReadiness(full: Readiness): () => Promise<ReadinessReport> {
+  return async () => {
+    const { ready, body } = await full();
+    return {
+      ready,
+      body: {
+        status: body.status,
+        supergraph: { loaded: body.supergraph.loaded, ...(body.supergraph.hash && { hash: body.supergraph.hash }) },
+        subgraphs: Object.fromEntries(Object.entries(body.subgraphs).map(([name, health]) => [name, { status: health.status }])),
+        ...(body.required_subgraphs_not_up && { required_subgraphs_not_up: body.required_subgraphs_not_up }),
       },
     };
   };

@@ -76,13 +76,15 @@ export async function startTestGateway(options: {
   metrics?: ServiceMetrics;
   /** Also listen on a free loopback port, for clients that speak real HTTP (url). */
   listen?: boolean;
+  /** The environment the config is read from (NODE_ENV, INTROSPECTION, ...); none by default. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
   const path = join(mkdtempSync(join(tmpdir(), 'switchyard-test-')), 'supergraph.graphql');
   writeFileSync(path, composed.supergraphSdl);
   const config = loadGatewayConfig({
-    env: {},
+    env: options.env ?? {},
     overrides: {
       'supergraph.schema_path': path,
       'supergraph.hot_reload': false,

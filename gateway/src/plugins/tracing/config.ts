@@ -22,7 +22,9 @@ export const tracingConfigSchema = z
       .default({}),
     debug_traces: z
       .object({
-        enabled: booleanFromEnv.default(false).describe('Development only: serve /debug/traces, a waterfall of recent traces. env DEBUG_TRACES'),
+        enabled: booleanFromEnv
+          .default(false)
+          .describe('Development only: serve /debug/traces, a waterfall of recent traces (SQL text, internal URLs); refused under NODE_ENV=production. env DEBUG_TRACES'),
         store_url: z
           .string()
           .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
