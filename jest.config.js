@@ -9,6 +9,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   // Workspace packages export their TypeScript sources under the "source" condition.
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'require', 'default'] },
+  // @urql/core's exports map a "source" condition to sources it does not ship.
+  moduleNameMapper: { '^@urql/core$': '<rootDir>/node_modules/@urql/core/dist/urql-core.js' },
   setupFiles: ['<rootDir>/tests/support/env.ts'],
   // Generous: starting a platform seeds three PGlite databases, which takes far longer on a loaded machine.
   testTimeout: 120000,
