@@ -3,8 +3,8 @@ import type { FakeSubgraph } from './test-gateway';
 
 /**
  * Two subgraphs for the resilience tests: products (one product) and orders (a list, and a mutation),
- * so one query fans out to both and either can fail alone. `fail` decides, per call, whether a subgraph
- * fails (throw what the HTTP client throws) or answers.
+ * so one query fans out to both and either can fail alone. `fail` decides, per client call (readiness
+ * probes always get an answer), whether a subgraph fails (throw what the HTTP client throws) or answers.
  */
 export function twoSubgraphs(fail: { products?: (call: SubgraphCall) => void; orders?: (call: SubgraphCall) => void } = {}): Record<'products' | 'orders', FakeSubgraph> {
   return {
@@ -13,7 +13,7 @@ export function twoSubgraphs(fail: { products?: (call: SubgraphCall) => void; or
         type Query { product: Product }
         type Product @key(fields: "id") { id: ID! name: String! }`,
       resolvers: { Query: { product: () => ({ id: 'p1', name: 'Lamp' }) } },
-      answer: (call) => fail.products?.(call),
+      answer: (call) => (call.probe ? undefined : fail.products?.(call)),
     },
     orders: {
       sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -21,7 +21,7 @@ export function twoSubgraphs(fail: { products?: (call: SubgraphCall) => void; or
         type Mutation { placeOrder: Order }
         type Order @key(fields: "id") { id: ID! }`,
       resolvers: { Query: { orders: () => [{ id: 'o1' }] }, Mutation: { placeOrder: () => ({ id: 'o2' }) } },
-      answer: (call) => fail.orders?.(call),
+      answer: (call) => (call.probe ? undefined : fail.orders?.(call)),
     },
   };
 }

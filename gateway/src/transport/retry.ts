@@ -109,10 +109,14 @@ export class RetryPolicy {
   }
 }
 
+/** The HTTP date form, `Wed, 21 Oct 2015 07:28:00 GMT`: Date.parse alone would take "-1" for a year. */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /** Retry-After in milliseconds from now: delay-seconds or an HTTP date; undefined when it is neither. */
 export function retryAfterMs(value: string, now: number): number | undefined {
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!IMF_FIXDATE.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
