@@ -33,7 +33,7 @@ export interface SubgraphHttpClient {
  * Subgraph HTTP on undici's request API: pooled keep-alive connections per subgraph origin, undici's own
  * per-request header and body timeouts (no timer or AbortSignal made per call), and the client's signal.
  */
-export function createSubgraphHttpClient(config: TrafficShapingConfig['all'], fetched?: SubgraphFetched): SubgraphHttpClient {
+export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'], 'connections' | 'keep_alive_timeout'>, fetched?: SubgraphFetched): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
   const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined) => {
     if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType });
