@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { displayUrl } from '@switchyard/service-kit';
 import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from './dev-issuer-settings';
+import { PLATFORM_GATEWAY_ENV } from './platform-gateway-env';
 import { supervise, type ServiceSpec } from './supervisor';
 import { startTraceStore } from './trace-store';
 
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       service('orders', 'subgraphs/orders/src/main.ts', { PORT: String(ports.orders), PRODUCTS_INTERNAL_URL: local(ports.products) }),
       ...(withIssuer ? [service('issuer', 'scripts/dev-issuer.ts', { PORT: String(ports.issuer) })] : []),
       service('gateway', 'gateway/src/main.ts', {
+        ...PLATFORM_GATEWAY_ENV,
         PORT: String(ports.gateway),
         SUBGRAPH_USERS_URL: `${local(ports.users)}/graphql`,
         SUBGRAPH_PRODUCTS_URL: `${local(ports.products)}/graphql`,

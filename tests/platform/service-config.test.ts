@@ -1,4 +1,5 @@
 import { loadGatewayConfig } from '../../gateway/src/config';
+import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
 import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
 import { ordersSubgraph } from '../../subgraphs/orders/src/main';
 import { productsSubgraph } from '../../subgraphs/products/src/main';
@@ -37,6 +38,18 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.supergraph.listen).toEqual({ host: '0.0.0.0', port: 4000 });
       expect(Object.keys(config.override_subgraph_url).sort()).toEqual(['orders', 'products', 'users']);
       expect(config.authentication.router.jwt?.jwks[0]?.url).toMatch(/^https:\/\//);
+    });
+
+    it('the gateway calls subgraphs as npm start does: the same deadline, retries, breakers, criticality and error masking', () => {
+      for (const name of ['gateway', 'gateway-canary']) {
+        const deployed = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
+        const local = loadGatewayConfig({ env: { ...PLATFORM_GATEWAY_ENV } });
+        expect({ traffic_shaping: deployed.traffic_shaping, include_subgraph_errors: deployed.include_subgraph_errors }).toEqual({
+          traffic_shaping: local.traffic_shaping,
+          include_subgraph_errors: local.include_subgraph_errors,
+        });
+        expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
+      }
     });
 
     it('every gateway replica and the canary charge rate limits to one shared Redis from the gateway-redis Secret', () => {

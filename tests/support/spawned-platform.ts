@@ -1,3 +1,4 @@
+import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
 import { freePort, spawnService, type WatchedProcess } from './processes';
 import { signedHeaders } from './subgraph-requests';
 
@@ -53,6 +54,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     ]);
     const orders = await spawn('orders', 'subgraphs/orders/src/main.ts', { PRODUCTS_INTERNAL_URL: products.url });
     const gateway = await spawn('gateway', 'gateway/src/main.ts', {
+      ...PLATFORM_GATEWAY_ENV,
       SUBGRAPH_USERS_URL: `${users.url}/graphql`,
       SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
