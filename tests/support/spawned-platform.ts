@@ -16,6 +16,8 @@ export interface SpawnedService {
 
 export interface SpawnedPlatform {
   services: Record<ServiceName, SpawnedService>;
+  /** Starts a service that has exited again, on its port and with its environment; `services` then holds the new one. */
+  restart(name: ServiceName): Promise<SpawnedService>;
   stop(): Promise<void>;
 }
 
@@ -33,8 +35,10 @@ export interface SpawnOptions {
 
 export async function spawnPlatform(options: SpawnOptions = {}): Promise<SpawnedPlatform> {
   const started: SpawnedService[] = [];
-  const spawn = async (name: ServiceName, entry: string, env: Record<string, string>): Promise<SpawnedService> => {
-    const port = await freePort();
+  const launches = new Map<ServiceName, { entry: string; env: Record<string, string>; port: number }>();
+  const spawn = async (name: ServiceName, entry: string, env: Record<string, string>, port?: number): Promise<SpawnedService> => {
+    port ??= await freePort();
+    launches.set(name, { entry, env, port });
     const child = spawnService(entry, { PORT: String(port), LOG_LEVEL: 'warn', ...options.env, ...env });
     let exit: number | null | undefined;
     void child.exited.then(({ code }) => (exit = code));
@@ -60,7 +64,12 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
       ...options.gatewayEnv,
     });
-    return { services: { users, products, orders, gateway }, stop };
+    const services = { users, products, orders, gateway };
+    const restart = async (name: ServiceName) => {
+      const { entry, env, port } = launches.get(name)!;
+      return (services[name] = await spawn(name, entry, env, port));
+    };
+    return { services, restart, stop };
   } catch (err) {
     await stop();
     throw err;
