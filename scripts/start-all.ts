@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
 import { startTraceStore } from '@switchyard/dev-tools/trace-store';
 import { displayUrl } from '@switchyard/service-kit';
+import { PLATFORM_GATEWAY_ENV } from './platform-gateway-env';
 import { supervise, type ServiceSpec } from './supervisor';
 
 const root = resolve(__dirname, '..');
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       service('orders', 'subgraphs/orders/src/main.ts', { PORT: String(ports.orders), PRODUCTS_INTERNAL_URL: local(ports.products) }),
       ...(withIssuer ? [service('issuer', 'scripts/dev-issuer.ts', { PORT: String(ports.issuer) })] : []),
       service('gateway', 'gateway/src/main.ts', {
+        ...PLATFORM_GATEWAY_ENV,
         PORT: String(ports.gateway),
         SUBGRAPH_USERS_URL: `${local(ports.users)}/graphql`,
         SUBGRAPH_PRODUCTS_URL: `${local(ports.products)}/graphql`,

@@ -53,6 +53,7 @@ describe('the gateway at the HTTP edge', () => {
         jwks: [{ source: platform.issuer.jwksUrl, keys: expect.any(Number), lastSuccess: expect.any(String), stale: false, expired: false }],
         api_keys: { keys: 0 },
       },
+      circuit_breakers: Object.fromEntries(['users', 'products', 'orders'].map((name) => [name, { state: 'closed', since: expect.any(String) }])),
     });
     // Nothing else is served there.
     expect((await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);

@@ -80,6 +80,7 @@ describe('switchyard config schema', () => {
       'apq',
       'server',
       'traffic_shaping',
+      'include_subgraph_errors',
       'subgraph_identity',
       'override_subgraph_url',
       'authentication',

@@ -51,7 +51,19 @@ const DEFAULTS: GatewayConfig = {
   persisted_queries: { enabled: false, log_unknown: false, safelist: { enabled: false, require_id: false }, local_manifests: [] },
   apq: { enabled: true, router: { cache: { in_memory: { limit: 512 } } } },
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
-  traffic_shaping: { router: { timeout: 30_000 }, all: { timeout: 10_000, connections: 64, keep_alive_timeout: 30_000 }, subgraphs: {} },
+  traffic_shaping: {
+    router: { timeout: 30_000 },
+    all: {
+      timeout: 10_000,
+      connections: 64,
+      keep_alive_timeout: 30_000,
+      retry: { enabled: false, max_attempts: 3, min_delay: 20, max_delay: 500, retry_mutations: false, budget: { ratio: 0.2, window: 10_000, min_per_second: 1 } },
+      circuit_breaker: { enabled: false, error_threshold: 0.5, volume_threshold: 10, reset_timeout: 10_000, half_open_attempts: 3, error_status_codes: [500, 502, 503, 504] },
+      criticality: 'optional',
+    },
+    subgraphs: {},
+  },
+  include_subgraph_errors: { all: false, subgraphs: {} },
   override_subgraph_url: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
@@ -113,7 +125,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: {} })).toEqual(DEFAULTS);
   });
 
-  it('accepts the example file, which shows every default and four example sections', () => {
+  it('accepts the example file, which shows every default and five example sections', () => {
     expect(loadGatewayConfig({ file: EXAMPLE, env: {} })).toEqual({
       ...DEFAULTS,
       authorization: {
@@ -121,7 +133,18 @@ describe('loadGatewayConfig', () => {
         policies: { support: { authenticated: true, scopes: [['users:read']], claims: { groups: ['support', 'admin'] } } },
       },
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
-      traffic_shaping: { ...DEFAULTS.traffic_shaping, subgraphs: { products: { timeout: 5000 } } },
+      traffic_shaping: {
+        ...DEFAULTS.traffic_shaping,
+        subgraphs: {
+          products: {
+            timeout: 5000,
+            criticality: 'critical',
+            retry: { enabled: true, max_attempts: 2, min_delay: 10, max_delay: 200, retry_mutations: false, budget: { ratio: 0.1, window: 30_000, min_per_second: 0 } },
+            circuit_breaker: { enabled: true, error_threshold: 0.6, volume_threshold: 20, reset_timeout: 5000, half_open_attempts: 2, error_status_codes: [502, 503, 504] },
+          },
+        },
+      },
+      include_subgraph_errors: { all: false, subgraphs: { products: true } },
       subgraph_identity: { signing_secret: null },
       health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {

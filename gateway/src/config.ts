@@ -10,8 +10,9 @@ import { admissionLimitKeys } from './plugins/limits/config';
 import { apqConfigSchema, persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './plugins/persisted-operations/config';
 import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings } from './plugins/principal-signing/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './plugins/rate-limit/config';
+import { includeSubgraphErrorsConfigSchema, subgraphErrorsEnvBindings } from './plugins/subgraph-errors/config';
 import { tracingConfigSchema, tracingEnvBindings } from './plugins/tracing/config';
-import { trafficShapingConfigSchema } from './transport/config';
+import { trafficShapingConfigSchema, trafficShapingEnvBindings } from './transport/config';
 
 const healthCheckConfigSchema = z
   .object({
@@ -80,6 +81,7 @@ export const gatewayConfigSchema = z
     apq: apqConfigSchema,
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
+    include_subgraph_errors: includeSubgraphErrorsConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
@@ -145,6 +147,8 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...tracingEnvBindings,
     ...authorizationEnvBindings,
     ...subgraphIdentityEnvBindings,
+    ...trafficShapingEnvBindings,
+    ...subgraphErrorsEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',

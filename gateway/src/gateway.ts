@@ -6,6 +6,7 @@ import { createExecution, type Execution } from './execution/gateway';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { checkAuthorizationSupergraph } from './plugins/authorization/check';
 import { useAuthorization } from './plugins/authorization/useAuthorization';
+import { useCircuitBreaker } from './plugins/circuit-breaker/useCircuitBreaker';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
 import { useIdentity } from './plugins/identity/useIdentity';
@@ -15,8 +16,11 @@ import { useMetrics } from './plugins/metrics/useMetrics';
 import { usePersistedOperations } from './plugins/persisted-operations/usePersistedOperations';
 import { usePrincipalSigning } from './plugins/principal-signing/usePrincipalSigning';
 import { useRateLimit } from './plugins/rate-limit/useRateLimit';
+import { useSubgraphErrors } from './plugins/subgraph-errors/useSubgraphErrors';
 import { useTracing } from './plugins/tracing/useTracing';
-import { requestIdOf, SubgraphDataSource } from './transport/subgraph-data-source';
+import { trafficSettingsFor } from './transport/config';
+import { RetryBudget, RetryPolicy, retryCounter } from './transport/retry';
+import { requestIdOf, sleep, SubgraphDataSource, type Sleep } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphFetched, type SubgraphHttpClient } from './transport/subgraph-http-client';
 
 export interface Gateway {
@@ -33,6 +37,10 @@ export interface GatewayServices {
   metrics?: ServiceMetrics;
   /** Epoch milliseconds; tests inject their own clock. */
   now?: () => number;
+  /** Waits between retries, on the same clock as `now`. */
+  sleep?: Sleep;
+  /** A number in [0, 1), for the retries' jitter. */
+  random?: () => number;
   /** How subgraphs are called; HTTP with undici unless a test hands in subgraphs of its own. */
   transport?: (fetched: SubgraphFetched) => SubgraphHttpClient;
 }
@@ -62,6 +70,9 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   await add(useDemandControl(config.demand_control));
   // After identity (whom to charge) and demand control (what the operation costs).
   await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
+  await add(useSubgraphErrors(config.include_subgraph_errors, config.traffic_shaping));
+  // Before signing, so a fetch the breaker rejects is not signed for nothing.
+  await add(useCircuitBreaker(config.traffic_shaping, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger, now));
 }
 
@@ -90,6 +101,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     const transport = services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched);
     disposals.push(() => transport.close());
     const shaping = config.traffic_shaping;
+    const retries = retryPolicies(config, services, now);
     const execution = createExecution(
       {
         supergraphPath: config.supergraph.schema_path,
@@ -103,9 +115,11 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
           subgraph,
           url,
           transport,
-          shaping.subgraphs[subgraph]?.timeout ?? shaping.all.timeout,
+          trafficSettingsFor(shaping, subgraph).timeout,
           (context, request) => pipeline!.subgraphRequest(context, request),
           now,
+          retries(subgraph),
+          services.sleep ?? sleep,
         ),
       logger,
       metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
@@ -117,8 +131,15 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection });
     await execution.gateway.start();
     disposals.push(() => execution.gateway.stop());
+    // Checked at start, so a misspelt name does not quietly leave a subgraph optional, masked or unchecked.
+    const known = (name: string) => execution.subgraphs.some((s) => s.name === name);
     for (const [i, name] of config.health_check.required_subgraphs.entries()) {
-      if (!execution.subgraphs.some((s) => s.name === name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
+      if (!known(name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
+    }
+    for (const section of ['traffic_shaping', 'include_subgraph_errors'] as const) {
+      for (const name of Object.keys(config[section].subgraphs)) {
+        if (!known(name)) throw new Error(`${section}.subgraphs.${name}: no subgraph "${name}" in the supergraph`);
+      }
     }
     for (const plugin of started) await plugin.start?.({ execution, logger, meter: services.metrics?.meter });
     // The active supergraph's subgraphs, read on every round: a reload may add, drop or move one.
@@ -147,6 +168,20 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     await close();
     throw err;
   }
+}
+
+/** Each subgraph's retry policy, made once: its budget counts across supergraph reloads. */
+function retryPolicies(config: GatewayConfig, services: GatewayServices, now: () => number): (subgraph: string) => RetryPolicy | undefined {
+  const policies = new Map<string, RetryPolicy | undefined>();
+  const counted = services.metrics && retryCounter(services.metrics.meter);
+  const clock = { now, random: services.random ?? Math.random };
+  return (subgraph) => {
+    if (policies.has(subgraph)) return policies.get(subgraph);
+    const { retry } = trafficSettingsFor(config.traffic_shaping, subgraph);
+    const policy = retry.enabled ? new RetryPolicy(subgraph, retry, new RetryBudget(retry.budget, now), clock, counted) : undefined;
+    policies.set(subgraph, policy);
+    return policy;
+  };
 }
 
 /** A subgraph is up when it answers the smallest valid GraphQL query, sent as the plugins prepare any other (signed). */

@@ -1,4 +1,5 @@
 import { loadGatewayConfig } from '../../gateway/src/config';
+import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
 import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
 import { ordersSubgraph } from '../../subgraphs/orders/src/main';
 import { productsSubgraph } from '../../subgraphs/products/src/main';
@@ -41,6 +42,18 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.health_check.listen).toEqual({ host: '127.0.0.1', port: 8088 });
       // Only dev opts back in to introspection; NODE_ENV=production closes it everywhere else.
       expect([env.NODE_ENV, config.supergraph.introspection]).toEqual(['production', overlay === 'dev']);
+    });
+
+    it('the gateway calls subgraphs as npm start does: the same deadline, retries, breakers, criticality and error masking', () => {
+      for (const name of ['gateway', 'gateway-canary']) {
+        const deployed = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
+        const local = loadGatewayConfig({ env: { ...PLATFORM_GATEWAY_ENV } });
+        expect({ traffic_shaping: deployed.traffic_shaping, include_subgraph_errors: deployed.include_subgraph_errors }).toEqual({
+          traffic_shaping: local.traffic_shaping,
+          include_subgraph_errors: local.include_subgraph_errors,
+        });
+        expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
+      }
     });
 
     it('every gateway replica and the canary charge rate limits to one shared Redis from the gateway-redis Secret', () => {

@@ -4,6 +4,7 @@ import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer
 import type { Database } from '@switchyard/service-kit';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { startGateway, type RunningGateway } from '../../gateway/src/main';
+import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
 import { startOrders } from '../../subgraphs/orders/src/main';
 import { startProducts } from '../../subgraphs/products/src/main';
 import { startUsers } from '../../subgraphs/users/src/main';
@@ -56,8 +57,9 @@ export async function send(url: string, query: string, headers: Record<string, s
  * A gateway config for tests: a free port, and another for health_check.listen (where tests read the full
  * readiness report), the test run's log level, then the given dotted overrides.
  */
-export function gatewayConfig(overrides: Record<string, unknown> = {}) {
+export function gatewayConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env) {
   return loadGatewayConfig({
+    env,
     overrides: {
       'supergraph.listen': '127.0.0.1:0',
       'health_check.listen': '127.0.0.1:0',
@@ -69,7 +71,8 @@ export function gatewayConfig(overrides: Record<string, unknown> = {}) {
 
 /**
  * Starts the real services on free ports, the way npm start wires them: three subgraphs, a token
- * issuer and the gateway. On PostgreSQL each platform gets its own schemas, dropped at close.
+ * issuer and the gateway, with npm start's gateway settings. On PostgreSQL each platform gets its own
+ * schemas, dropped at close.
  */
 export async function startPlatform(
   backend: Backend,
@@ -97,12 +100,16 @@ export async function startPlatform(
   const urls = recorded
     ? { users: recorded.users.url, products: recorded.products.url, orders: recorded.orders.url }
     : { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl };
+  // The gateway as npm start runs it (deadline, retries, breakers, criticality, our subgraphs' errors unmasked).
   const gateway = await startGateway(
-    gatewayConfig({
-      override_subgraph_url: urls,
-      'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
-      ...gatewayOverrides,
-    }),
+    gatewayConfig(
+      {
+        override_subgraph_url: urls,
+        'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+        ...gatewayOverrides,
+      },
+      { ...process.env, ...PLATFORM_GATEWAY_ENV },
+    ),
   );
 
   return {

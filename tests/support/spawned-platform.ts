@@ -1,3 +1,4 @@
+import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
 import { freePort, spawnService, type WatchedProcess } from './processes';
 import { signedHeaders } from './subgraph-requests';
 
@@ -15,6 +16,8 @@ export interface SpawnedService {
 
 export interface SpawnedPlatform {
   services: Record<ServiceName, SpawnedService>;
+  /** Starts a service that has exited again, on its port and with its environment; `services` then holds the new one. */
+  restart(name: ServiceName): Promise<SpawnedService>;
   stop(): Promise<void>;
 }
 
@@ -32,8 +35,10 @@ export interface SpawnOptions {
 
 export async function spawnPlatform(options: SpawnOptions = {}): Promise<SpawnedPlatform> {
   const started: SpawnedService[] = [];
-  const spawn = async (name: ServiceName, entry: string, env: Record<string, string>): Promise<SpawnedService> => {
-    const port = await freePort();
+  const launches = new Map<ServiceName, { entry: string; env: Record<string, string>; port: number }>();
+  const spawn = async (name: ServiceName, entry: string, env: Record<string, string>, port?: number): Promise<SpawnedService> => {
+    port ??= await freePort();
+    launches.set(name, { entry, env, port });
     const child = spawnService(entry, { PORT: String(port), LOG_LEVEL: 'warn', ...options.env, ...env });
     let exit: number | null | undefined;
     void child.exited.then(({ code }) => (exit = code));
@@ -53,12 +58,18 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     ]);
     const orders = await spawn('orders', 'subgraphs/orders/src/main.ts', { PRODUCTS_INTERNAL_URL: products.url });
     const gateway = await spawn('gateway', 'gateway/src/main.ts', {
+      ...PLATFORM_GATEWAY_ENV,
       SUBGRAPH_USERS_URL: `${users.url}/graphql`,
       SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
       ...options.gatewayEnv,
     });
-    return { services: { users, products, orders, gateway }, stop };
+    const services = { users, products, orders, gateway };
+    const restart = async (name: ServiceName) => {
+      const { entry, env, port } = launches.get(name)!;
+      return (services[name] = await spawn(name, entry, env, port));
+    };
+    return { services, restart, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -12,7 +12,7 @@ import { loadGatewayConfig } from '../config';
 import type { RequestContext } from '../core/context';
 import { buildGateway, type Gateway } from '../gateway';
 import { registerHttpEdge } from '../http/edge';
-import type { SubgraphCall, SubgraphHttpClient } from '../transport/subgraph-http-client';
+import { SubgraphFetchError, type SubgraphCall, type SubgraphFetched, type SubgraphHttpClient } from '../transport/subgraph-http-client';
 
 /** A subgraph that runs in the test's process: its schema, resolvers, and every request it was sent. */
 export interface FakeSubgraph {
@@ -32,12 +32,18 @@ export interface FakeSubgraphContext {
 export interface TestClock {
   now(): number;
   advance(ms: number): void;
+  /** What the gateway waits on (retry backoff): moves the clock on by `ms` and resolves at once. */
+  sleep(ms: number): Promise<void>;
 }
 
-/** A clock that moves only when told to. */
+/** A clock that moves only when told to, or when the gateway waits on it. */
 export function testClock(start = Date.UTC(2026, 0, 1)): TestClock {
   let time = start;
-  return { now: () => time, advance: (ms) => void (time += ms) };
+  return {
+    now: () => time,
+    advance: (ms) => void (time += ms),
+    sleep: async (ms) => void (time += ms),
+  };
 }
 
 export interface TestAnswer {
@@ -78,6 +84,8 @@ export async function startTestGateway(options: {
   listen?: boolean;
   /** The environment the config is read from (NODE_ENV, INTROSPECTION, ...); none by default. */
   env?: NodeJS.ProcessEnv;
+  /** The retries' jitter: a number in [0, 1). */
+  random?: () => number;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
@@ -98,18 +106,32 @@ export async function startTestGateway(options: {
     Object.entries(options.subgraphs).map(([name, s]) => [name, buildSubgraphSchema([{ typeDefs: parse(s.sdl), resolvers: s.resolvers as GraphQLResolverMap<unknown> }])]),
   );
   const received: Record<string, SubgraphCall[]> = Object.fromEntries(Object.keys(options.subgraphs).map((name) => [name, []]));
-  const transport = (): SubgraphHttpClient => ({
+  const answer = async (call: SubgraphCall): Promise<unknown> => {
+    const fake = options.subgraphs[call.subgraph]!;
+    if (fake.answer) {
+      const answered = fake.answer(call);
+      if (answered !== undefined) return answered;
+    }
+    const { query, variables, operationName } = JSON.parse(call.body);
+    const result = await execute({ schema: schemas.get(call.subgraph)!, document: parse(query), variableValues: variables, operationName, contextValue: { headers: call.headers, body: call.body } });
+    // What a subgraph would put on the wire.
+    return JSON.parse(JSON.stringify({ ...result, errors: result.errors?.map((e: GraphQLError) => e.toJSON()) }));
+  };
+  // Tells the plugins what each fetch came to, as the HTTP client does: a status, or why there was none.
+  const transport = (fetched: SubgraphFetched): SubgraphHttpClient => ({
     async post(call) {
-      if (!call.probe) received[call.subgraph]!.push(call);
-      const fake = options.subgraphs[call.subgraph]!;
-      if (fake.answer) {
-        const answered = fake.answer(call);
-        if (answered !== undefined) return answered;
+      if (call.probe) return answer(call);
+      received[call.subgraph]!.push(call);
+      const outcome = (status: number | undefined, errorType: string | undefined) => fetched(call.context, { subgraph: call.subgraph, seconds: 0, status, errorType });
+      try {
+        const body = await answer(call);
+        outcome(200, undefined);
+        return body;
+      } catch (err) {
+        if (err instanceof SubgraphFetchError) outcome(err.failure.status, err.failure.type);
+        else outcome(undefined, '_OTHER');
+        throw err;
       }
-      const { query, variables, operationName } = JSON.parse(call.body);
-      const result = await execute({ schema: schemas.get(call.subgraph)!, document: parse(query), variableValues: variables, operationName, contextValue: { headers: call.headers, body: call.body } });
-      // What a subgraph would put on the wire.
-      return JSON.parse(JSON.stringify({ ...result, errors: result.errors?.map((e: GraphQLError) => e.toJSON()) }));
     },
     close: async () => undefined,
   });
@@ -120,7 +142,7 @@ export async function startTestGateway(options: {
       if (process.env.LOG_LEVEL && process.env.LOG_LEVEL !== 'silent') process.stderr.write(line);
     },
   });
-  const gateway = await buildGateway(config, { logger, now, transport, metrics: options.metrics });
+  const gateway = await buildGateway(config, { logger, now, sleep: options.clock?.sleep, random: options.random, transport, metrics: options.metrics });
   const app = createHttpServer({ logger, bodyLimitBytes: config.limits.http_max_request_bytes });
   const contexts: RequestContext[] = [];
   app.addHook('onSend', async (request) => {

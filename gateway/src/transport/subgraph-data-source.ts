@@ -3,7 +3,8 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { RequestContext } from '../core/context';
 import type { SubgraphRequest } from '../core/plugin';
-import type { SubgraphHttpClient } from './subgraph-http-client';
+import type { RetryPolicy } from './retry';
+import { SubgraphFetchError, type SubgraphHttpClient } from './subgraph-http-client';
 
 /** The client request's id, or one named so that subgraphs' logs tell the gateway's own requests from clients'. */
 export const requestIdOf = (context: RequestContext | undefined): string => context?.requestId ?? `gateway-${randomUUID()}`;
@@ -11,12 +12,34 @@ export const requestIdOf = (context: RequestContext | undefined): string => cont
 /** The plugins' say on each fetch (the core's onSubgraphRequest hooks): headers, given the final body. */
 export type PrepareSubgraphRequest = (context: RequestContext | undefined, request: SubgraphRequest) => void;
 
+/** Waits `ms`, or less if the signal aborts first; the gateway's clock decides in tests. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export const sleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+
+/** Apollo Gateway writes each fetch as `query ...`, `mutation ...` or a bare selection set (a query). */
+const QUERY = /^\s*(?:query\b|\{)/;
+
 /**
  * The transport for one subgraph: Apollo Gateway's data source interface on our HTTP client. A subgraph
  * gets none of the client's headers (cookies, tokens): only what the plugins add (the request id, the
  * signed principal). Written instead of extending RemoteGraphQLDataSource, whose fetcher is called with
  * only (url, init): it cannot pass the client's abort signal without a per-request side channel, and it
  * builds a node-fetch Request and Headers per call.
+ *
+ * Retries live here, since only here can a request be sent again: each attempt is prepared afresh by the
+ * plugins (so its signature is fresh, and an open circuit breaker can stop it) and gets what is left of
+ * the request's deadline.
  */
 export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
   constructor(
@@ -26,22 +49,38 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly timeoutMs: number,
     private readonly prepare: PrepareSubgraphRequest,
     private readonly now: () => number = Date.now,
+    private readonly retry?: RetryPolicy,
+    private readonly wait: Sleep = sleep,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
     // Only a client's operation has a request context; health checks and schema loads have none.
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     const { query, variables, operationName, extensions } = options.request;
-    const request: SubgraphRequest = {
-      subgraph: this.subgraph,
-      url: this.url,
-      body: JSON.stringify({ query, variables, operationName, extensions }),
-      headers: { 'content-type': 'application/json', 'x-request-id': requestIdOf(context) },
-    };
-    this.prepare(context, request);
-    // The subgraph's own timeout, or what is left of the request's deadline if that is sooner.
-    const timeoutMs = context ? Math.max(1, Math.min(this.timeoutMs, context.deadline - this.now())) : this.timeoutMs;
-    const answer = await this.client.post({ ...request, timeoutMs, signal: context?.signal, context });
-    return answer as GatewayGraphQLResponse;
+    const body = JSON.stringify({ query, variables, operationName, extensions });
+    const retry = context && this.retry?.enabled ? this.retry : undefined;
+    retry?.budget.recordRequest();
+    // Mutations are never sent twice: the subgraph may have committed one that timed out.
+    const retryable = retry !== undefined && query !== undefined && QUERY.test(query);
+    for (let attempts = 1; ; attempts++) {
+      const request: SubgraphRequest = {
+        subgraph: this.subgraph,
+        url: this.url,
+        body,
+        headers: { 'content-type': 'application/json', 'x-request-id': requestIdOf(context) },
+      };
+      this.prepare(context, request);
+      // The subgraph's own timeout, or what is left of the request's deadline if that is sooner.
+      const timeoutMs = context ? Math.max(1, Math.min(this.timeoutMs, context.deadline - this.now())) : this.timeoutMs;
+      try {
+        return (await this.client.post({ ...request, timeoutMs, signal: context?.signal, context })) as GatewayGraphQLResponse;
+      } catch (err) {
+        if (!retryable || !(err instanceof SubgraphFetchError)) throw err;
+        const delay = retry.delayBefore(attempts, err.failure, context!.deadline);
+        if (delay === undefined) throw err;
+        await this.wait(delay, context!.signal);
+        if (context!.signal.aborted) throw err;
+      }
+    }
   }
 }

@@ -32,6 +32,7 @@ export type Outcome = 'success' | 'partial' | 'error';
  */
 export class GatewayMetrics {
   private readonly operations;
+  private readonly degraded;
   private readonly operationDuration: Histogram;
   private readonly decisions;
   private readonly subgraphFetches: Histogram;
@@ -43,11 +44,16 @@ export class GatewayMetrics {
   private readonly decisionAttributes = new Map<string, Attributes>();
   private readonly fetchAttributes = new Map<string, Map<string, Attributes>>();
   private readonly costAttributes = new Map<string, Attributes>();
+  private readonly degradedAttributes = new Map<string, Attributes>();
 
   constructor(private readonly meter: Meter) {
     this.operations = meter.createCounter('switchyard.graphql.operations', {
       unit: '{operation}',
       description: 'GraphQL operations, by name (capped), type, outcome and client name and version (capped).',
+    });
+    this.degraded = meter.createCounter('switchyard.graphql.operations.degraded', {
+      unit: '{operation}',
+      description: 'Responses with partial data because an optional subgraph failed (extensions.degraded), by operation name (capped).',
     });
     this.operationDuration = meter.createHistogram('switchyard.graphql.operation.duration', {
       unit: 's',
@@ -75,6 +81,14 @@ export class GatewayMetrics {
     const attributes = this.operationAttributesOf(name, type, outcome, client);
     this.operations.add(1, attributes);
     this.operationDuration.record(seconds, attributes);
+  }
+
+  /** One response that lacks the data of a failed optional subgraph. */
+  countDegraded(name: string): void {
+    name = this.cappedName(name);
+    let attributes = this.degradedAttributes.get(name);
+    if (!attributes) this.degradedAttributes.set(name, (attributes = { 'graphql.operation.name': name }));
+    this.degraded.add(1, attributes);
   }
 
   /** At the end of a request: one count per decision a stage pushed to the context. */
@@ -121,11 +135,7 @@ export class GatewayMetrics {
   }
 
   private operationAttributesOf(name: string, type: string, outcome: Outcome, client: ClientIdentity): Attributes {
-    // `other` itself is always admitted, as the one series beyond each limit.
-    if (!this.operationNames.has(name)) {
-      if (name.length > OPERATION_NAME_MAX_LENGTH || this.operationNames.size >= OPERATION_NAME_LIMIT) name = OTHER;
-      else this.operationNames.add(name);
-    }
+    name = this.cappedName(name);
     let clientKey = `${client.name}\u0000${client.version}`;
     if (!this.clients.has(clientKey)) {
       if (this.clients.size >= CLIENT_LIMIT) {
@@ -140,6 +150,15 @@ export class GatewayMetrics {
       this.operationAttributes.set(key, attributes);
     }
     return attributes;
+  }
+
+  /** The name as a label: one of the first OPERATION_NAME_LIMIT names seen, else `other`. */
+  private cappedName(name: string): string {
+    // `other` itself is always admitted, as the one series beyond each limit.
+    if (this.operationNames.has(name)) return name;
+    if (name.length > OPERATION_NAME_MAX_LENGTH || this.operationNames.size >= OPERATION_NAME_LIMIT) return OTHER;
+    this.operationNames.add(name);
+    return name;
   }
 
   private decisionAttributesOf(decision: Decision): Attributes {

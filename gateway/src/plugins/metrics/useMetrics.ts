@@ -22,6 +22,7 @@ export function useMetrics(metrics: GatewayMetrics, now: () => number = Date.now
       const outcome: Outcome = errors === 0 ? 'success' : response.body.data ? 'partial' : 'error';
       const name = operation ? (operation.operationName ?? 'anonymous') : 'unknown';
       metrics.countOperation(name, operation?.type ?? 'unknown', outcome, (now() - context.receivedAt) / 1000, context.client);
+      if (Array.isArray(response.body.extensions?.degraded)) metrics.countDegraded(name);
       metrics.countDecisions(context.decisions);
       if (context.cost) metrics.recordCostEstimate(context.cost.estimated, context.cost.result);
     },
