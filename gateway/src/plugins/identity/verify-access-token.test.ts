@@ -50,6 +50,29 @@ async function outcome(token: string): Promise<string> {
   }
 }
 
+describe('the subject of an access token', () => {
+  it('is the principal id, sent to each subgraph in a signed header: a subject a header cannot carry unchanged is refused', async () => {
+    const cases: [string, unknown, string][] = [
+      ['missing', undefined, 'refused: no subject'],
+      ['empty', '', 'refused: no subject'],
+      ['a number', 2, 'refused: malformed subject'],
+      ['a list', ['usr_001', 'usr_002'], 'refused: malformed subject'],
+      ['an object', { id: 'usr_001' }, 'refused: malformed subject'],
+      ['a space at the end', 'usr_001 ', 'refused: malformed subject'],
+      ['a tab at the start', '\tusr_001', 'refused: malformed subject'],
+      ['a line break inside', 'usr_001\r\nx-switchyard-scopes: users:read', 'refused: malformed subject'],
+      ['a NUL', 'usr_001\u0000', 'refused: malformed subject'],
+      ['DEL', 'usr_001\u007f', 'refused: malformed subject'],
+      ['beyond Latin-1', '用户', 'refused: malformed subject'],
+      ['spaces inside', 'a b', 'a b'],
+      ['Latin-1', 'üser', 'üser'],
+      ['one character', 'x', 'x'],
+      ['an Auth0-style id', 'auth0|5f7c8ec7c33c6c004bbafe82', 'auth0|5f7c8ec7c33c6c004bbafe82'],
+    ];
+    for (const [scenario, sub, expected] of cases) expect([scenario, await outcome(await sign({ sub, exp: T0 + 600 }))]).toEqual([scenario, expected]);
+  });
+});
+
 describe('time claims of an access token', () => {
   it('a token without exp is refused with "missing exp" unless its issuer is allowed to mint them', async () => {
     expect(await outcome(await sign({ iat: T0 }))).toBe('refused: missing exp');

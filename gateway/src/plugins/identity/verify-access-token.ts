@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { MalformedScopes, scopesFromClaims, type Logger, type Principal } from '@switchyard/service-kit';
+import { isForwardablePrincipalId, MalformedScopes, scopesFromClaims, type Logger, type Principal } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm, JwtConfig } from './config';
 import { JwksKeyCache, KeysUnavailableError, StaticKeySet, UnknownKeyError, type KeySetStatus } from './key-cache';
 
@@ -18,7 +18,8 @@ export type TokenRejection =
   | 'malformed'
   | 'malformed scopes'
   | 'too large'
-  | 'no subject';
+  | 'no subject'
+  | 'malformed subject';
 
 export class TokenRejectedError extends Error {
   constructor(readonly reason: TokenRejection) {
@@ -122,7 +123,9 @@ export async function createAccessTokenVerifier(
           clockTolerance,
           currentDate: new Date(verifiedAt),
         });
-        if (!payload.sub) throw new TokenRejectedError('no subject');
+        if (payload.sub === undefined || payload.sub === '') throw new TokenRejectedError('no subject');
+        // The subject is the principal id each subgraph is sent: a number, a list, or a string a header cannot carry unchanged would fail every fetch.
+        if (!isForwardablePrincipalId(payload.sub)) throw new TokenRejectedError('malformed subject');
         // jose checks iat only against a maximum age; one issued later than now is a broken clock or a token minted for later.
         if (payload.iat !== undefined && payload.iat > verifiedAt / 1000 + clockTolerance) throw new TokenRejectedError('issued in the future');
         const principal: Principal = { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
