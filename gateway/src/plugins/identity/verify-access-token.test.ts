@@ -73,6 +73,26 @@ describe('the subject of an access token', () => {
   });
 });
 
+describe('the spelling of an access token', () => {
+  it('only the token as issued verifies: another base64 spelling of the same bytes is malformed', async () => {
+    const token = await sign({ exp: T0 + 600 });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 64 signature bytes take 86 characters; the last one's four low bits are unused.
+    const flipped = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1]}`;
+    const cases: [string, string, string][] = [
+      ['as issued', token, 'usr_001'],
+      ['padded signature', `${token}==`, 'refused: malformed'],
+      ['padded header', `${header}=.${payload}.${signature}`, 'refused: malformed'],
+      ['the signature in standard base64', `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`, 'refused: malformed'],
+      ['an unused bit of the signature flipped', `${header}.${payload}.${flipped}`, 'refused: malformed'],
+      ['a line break inside', `${header}.${payload.slice(0, 10)}\n${payload.slice(10)}.${signature}`, 'refused: malformed'],
+      ['a fourth segment', `${token}.${signature}`, 'refused: malformed'],
+    ];
+    for (const [scenario, variant, expected] of cases) expect([scenario, await outcome(variant)]).toEqual([scenario, expected]);
+  });
+});
+
 describe('time claims of an access token', () => {
   it('a token without exp is refused with "missing exp" unless its issuer is allowed to mint them', async () => {
     expect(await outcome(await sign({ iat: T0 }))).toBe('refused: missing exp');

@@ -99,6 +99,7 @@ export async function createAccessTokenVerifier(
       if (token.length > jwt.max_token_size) throw new TokenRejectedError('too large');
       const known = verified.get(token);
       if (known) return known;
+      if (!isCanonicalCompactJws(token)) throw new TokenRejectedError('malformed');
       let alg: JwsAlgorithm;
       let issuer: unknown;
       try {
@@ -142,6 +143,19 @@ export async function createAccessTokenVerifier(
     },
   };
 }
+
+/**
+ * A compact JWS in its one spelling: three base64url segments without padding, each the encoding of its
+ * own bytes. jose decodes leniently (padding, "+" and "/", the unused low bits of the last character), so
+ * one signed token would otherwise verify under many spellings, each a different string to whatever keys
+ * by the token (a revocation list, a log search, the verified-token cache).
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  const segments = token.split('.');
+  return segments.length === 3 && segments.every((segment) => BASE64URL.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment);
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 function classify(err: unknown): Error {
   if (err instanceof TokenRejectedError) return err;
