@@ -351,6 +351,15 @@ describe('API keys', () => {
     }
   });
 
+  it('a key whose name a header cannot carry unchanged is refused at configuration: the name is the principal id sent to each subgraph', () => {
+    const { sha256 } = generateApiKey();
+    for (const name of ['ci ', ' ci', 'c\ti', '机器', 'ci\r\nx-switchyard-scopes: users:read']) {
+      const parsed = authenticationConfigSchema.safeParse({ api_keys: { keys: [{ name, sha256 }] } });
+      expect([name, parsed.success ? 'accepted' : parsed.error.issues.map((i) => i.path.join('.'))]).toEqual([name, ['api_keys.keys.0.name']]);
+    }
+    expect(authenticationConfigSchema.safeParse({ api_keys: { keys: [{ name: 'nightly build (ü)', sha256 }] } }).success).toBe(true);
+  });
+
   it('a key listed by its hash is an apiKey principal with its scopes and rate-limit class; others are 401', async () => {
     const { key, sha256 } = generateApiKey();
     expect(sha256).toBe(hashApiKey(key));

@@ -58,6 +58,35 @@ describe('string arguments are bounded before any resolver runs', () => {
     expect(calls).toEqual([]);
   });
 
+  it.each([
+    ['a NUL in an ID argument', '{ product(id: $v) { id } }', 'ID!', 'prd_1\u0000', 'id'],
+    ['a NUL in a search string', '{ products(search: $v) { id } }', 'String', '\u0000', 'search'],
+    ['a lone high surrogate in a list element', '{ products(tags: $v) { id } }', '[String!]', ['ok', 'a\ud800'], 'tags[1]'],
+    ['a lone low surrogate in an input object field', '{ place(input: $v) }', 'OrderInput!', { items: [{ productId: '\udc00prd_1' }] }, 'input.items[0].productId'],
+    ['a surrogate pair in the wrong order in a representation', '{ lookup(representations: $v) }', '[JSON!]!', [{ __typename: 'Product', id: '\udc00\ud800' }], 'representations[0].id'],
+  ])('%s is BAD_USER_INPUT naming it, and no resolver runs: PostgreSQL cannot store it', async (_, selection, type, value, path) => {
+    const { schema, calls } = boundedSchema();
+    const result = await graphql({ schema, source: `query($v: ${type}) ${selection}`, variableValues: { v: value } });
+    expect(result.errors?.map((e) => [e.message, e.extensions])).toEqual([
+      [`${path} contains U+0000 or a lone surrogate, which are not text`, { code: 'BAD_USER_INPUT', argument: path }],
+    ]);
+    expect(calls).toEqual([]);
+  });
+
+  it('a NUL written as an escape in a literal is refused like one in a variable', async () => {
+    const { schema, calls } = boundedSchema();
+    const result = await graphql({ schema, source: '{ products(search: "a\\u0000") { id } }' });
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: 'search' });
+    expect(calls).toEqual([]);
+  });
+
+  it('text outside the Basic Multilingual Plane (a valid surrogate pair) passes', async () => {
+    const { schema, calls } = boundedSchema();
+    const result = await graphql({ schema, source: 'query($v: String) { products(search: $v) { id } }', variableValues: { v: '🔥 lamp' } });
+    expect(result).toEqual({ data: { products: [{ id: 'prd_1' }] } });
+    expect(calls).toEqual(['products']);
+  });
+
   it('strings up to the limit, and non-string arguments, pass to the resolver', async () => {
     const { schema, calls } = boundedSchema();
     const result = await graphql({

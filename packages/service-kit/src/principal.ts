@@ -43,6 +43,18 @@ export const PRINCIPAL_HEADERS = {
   requestId: 'x-request-id',
 } as const;
 
+/**
+ * Whether a principal id travels in the identity headers unchanged. A header value is Latin-1 without
+ * control characters, and HTTP strips spaces and tabs at its ends: any other id (a token's `sub` of
+ * CJK, or with a trailing space) would not be sent, or would reach the subgraph as another string that
+ * no longer matches its signature.
+ */
+export function isForwardablePrincipalId(id: unknown): id is string {
+  return typeof id === 'string' && FORWARDABLE_ID.test(id);
+}
+
+const FORWARDABLE_ID = /^[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/;
+
 /** A signature older or newer than this (clock difference included) is refused as stale. */
 export const IDENTITY_MAX_AGE_MS = 60_000;
 /** The shortest IDENTITY_SIGNING_SECRET accepted: 32 bytes of text, as `openssl rand -hex 16` prints. */

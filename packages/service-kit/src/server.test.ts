@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createHttpServer, listen } from './server';
 import { HttpError } from './http';
 import { createLogger } from './logging';
@@ -54,6 +55,44 @@ describe('the shared HTTP edge', () => {
     const res = await app.inject({ method: 'GET', url: '/bug' });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+});
+
+describe('repeated singleton headers', () => {
+  const app = testServer();
+  let url: URL;
+  beforeAll(async () => {
+    url = new URL((await listen(app, { host: '127.0.0.1', port: 0 })).url);
+  });
+  afterAll(() => app.close());
+
+  /** Writes a request byte by byte (no client sends repeated lines) and reads the status line and body. */
+  function rawRequest(head: string, body = ''): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ status: Number(received.slice(9, 12)), body: JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) }));
+      socket.end(`POST /echo HTTP/1.1\r\nConnection: close\r\nContent-Length: ${body.length}\r\n${head}\r\n${body}`);
+    });
+  }
+
+  it.each([
+    ['Host given twice', 'Host: a\r\nHost: b\r\nContent-Type: application/json\r\n', 'host'],
+    ['Host given twice with one value', 'Host: a\r\nhost: a\r\nContent-Type: application/json\r\n', 'host'],
+    ['Authorization given twice', 'Host: a\r\nAuthorization: Bearer one\r\nContent-Type: application/json\r\nAuthorization: Bearer two\r\n', 'authorization'],
+    ['Proxy-Authorization given twice', 'Host: a\r\nProxy-Authorization: Basic a\r\nProxy-Authorization: Basic b\r\nContent-Type: application/json\r\n', 'proxy-authorization'],
+    ['Content-Type given twice', 'Host: a\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\n', 'content-type'],
+  ])('%s is refused with 400 before the body is read: Node would keep the first, a proxy may have read the last', async (_, head, name) => {
+    expect(await rawRequest(head, '{}')).toEqual({ status: 400, body: { errors: [{ message: `the ${name} header is given more than once`, extensions: { code: 'BAD_REQUEST' } }] } });
+  });
+
+  it('list fields given twice (Accept, Cookie) are read as one list, and the request is served', async () => {
+    expect(await rawRequest('Host: a\r\nAccept: application/json\r\nAccept: */*\r\nCookie: a=1\r\nCookie: b=2\r\nContent-Type: application/json\r\n', '{"a":1}')).toEqual({
+      status: 200,
+      body: { got: { a: 1 } },
+    });
   });
 });
 

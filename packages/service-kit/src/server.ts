@@ -24,6 +24,26 @@ export interface HttpServerOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * Fields a request carries once, of which Node keeps the first line and silently drops any repeat. A
+ * proxy in front may read the last line instead (another Host, another Authorization, another
+ * Content-Type), so a request repeating one is refused rather than read one way here and another there
+ * (RFC 9112 3.2 requires it for Host).
+ */
+const SINGLETON_FIELDS: ReadonlySet<string> = new Set(['host', 'authorization', 'proxy-authorization', 'content-type']);
+
+/** The first singleton field given on more than one line, if any; rawHeaders alternates names and values. */
+function repeatedSingletonField(rawHeaders: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!SINGLETON_FIELDS.has(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
 /** Fastify's own 4xx codes, in the vocabulary our clients see. */
 const CLIENT_ERROR_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -34,8 +54,8 @@ const CLIENT_ERROR_CODES: Record<string, string> = {
 
 /**
  * A Fastify instance with the edge every service shares: bounded bodies and timeouts, a request id
- * (accepted from x-request-id when well-formed, echoed on every response), a per-request pino logger,
- * 503 while draining, and GraphQL-shaped JSON for every error, never a stack trace.
+ * (accepted from x-request-id when well-formed, echoed on every response), no repeated singleton header,
+ * a per-request pino logger, 503 while draining, and GraphQL-shaped JSON for every error, never a stack trace.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const headerReadTimeoutMs = Math.min(options.headerReadTimeoutMs ?? 10_000, 10_000);
@@ -62,6 +82,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const repeated = repeatedSingletonField(request.raw.rawHeaders);
+    if (repeated) throw new HttpError(400, `the ${repeated} header is given more than once`);
   });
   const httpMetrics = options.metrics && instrumentHttpServer(app, options.metrics);
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError, type Caller } from '@switchyard/service-kit';
+import { HttpError, isStorableText, MAX_ARGUMENT_LENGTH, type Caller } from '@switchyard/service-kit';
 import { z } from 'zod';
 import { ReservationRefused, type ProductStore } from './store';
 
@@ -8,10 +8,18 @@ import { ReservationRefused, type ProductStore } from './store';
  * Only the orders service may call it: each call carries orders' signed service identity (checked
  * here), and the mesh lets only the orders service account reach these paths as well.
  */
+
+/**
+ * Any product id the graph accepts (what a client put in placeOrder, bounded like every argument) is a
+ * question this API answers: one that names no product is UNKNOWN_PRODUCT, which orders reports to the
+ * client as its mistake. Refusing it as a malformed call instead read to orders as products being broken.
+ */
+const productId = z.string().max(MAX_ARGUMENT_LENGTH).refine(isStorableText, 'must be text PostgreSQL can store');
+
 const reserveRequest = z.object({
   orderId: z.string().min(1).max(100),
   items: z
-    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(10_000) }))
+    .array(z.object({ productId, quantity: z.number().int().min(1).max(10_000) }))
     .min(1)
     .max(100)
     .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each productId may appear once'),

@@ -1,4 +1,4 @@
-import { byteSize, commaList, duration, httpUrl, isScopeToken, type EnvBindings } from '@switchyard/service-kit';
+import { byteSize, commaList, duration, httpUrl, isForwardablePrincipalId, isScopeToken, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
 
 /**
@@ -74,7 +74,11 @@ export type TokenSource = z.infer<typeof tokenSource>;
 
 const apiKeyEntry = z
   .object({
-    name: z.string().min(1).describe('Who holds the key; the principal id, in logs and the rate limiter.'),
+    name: z
+      .string()
+      .min(1)
+      .refine(isForwardablePrincipalId, 'must be Latin-1 text without control characters or spaces at its ends: it is sent to each subgraph in a header')
+      .describe('Who holds the key; the principal id, in logs and the rate limiter.'),
     sha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the key (npm run apikey prints it)')

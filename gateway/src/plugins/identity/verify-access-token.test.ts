@@ -50,6 +50,49 @@ async function outcome(token: string): Promise<string> {
   }
 }
 
+describe('the subject of an access token', () => {
+  it('is the principal id, sent to each subgraph in a signed header: a subject a header cannot carry unchanged is refused', async () => {
+    const cases: [string, unknown, string][] = [
+      ['missing', undefined, 'refused: no subject'],
+      ['empty', '', 'refused: no subject'],
+      ['a number', 2, 'refused: malformed subject'],
+      ['a list', ['usr_001', 'usr_002'], 'refused: malformed subject'],
+      ['an object', { id: 'usr_001' }, 'refused: malformed subject'],
+      ['a space at the end', 'usr_001 ', 'refused: malformed subject'],
+      ['a tab at the start', '\tusr_001', 'refused: malformed subject'],
+      ['a line break inside', 'usr_001\r\nx-switchyard-scopes: users:read', 'refused: malformed subject'],
+      ['a NUL', 'usr_001\u0000', 'refused: malformed subject'],
+      ['DEL', 'usr_001\u007f', 'refused: malformed subject'],
+      ['beyond Latin-1', '用户', 'refused: malformed subject'],
+      ['spaces inside', 'a b', 'a b'],
+      ['Latin-1', 'üser', 'üser'],
+      ['one character', 'x', 'x'],
+      ['an Auth0-style id', 'auth0|5f7c8ec7c33c6c004bbafe82', 'auth0|5f7c8ec7c33c6c004bbafe82'],
+    ];
+    for (const [scenario, sub, expected] of cases) expect([scenario, await outcome(await sign({ sub, exp: T0 + 600 }))]).toEqual([scenario, expected]);
+  });
+});
+
+describe('the spelling of an access token', () => {
+  it('only the token as issued verifies: another base64 spelling of the same bytes is malformed', async () => {
+    const token = await sign({ exp: T0 + 600 });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 64 signature bytes take 86 characters; the last one's four low bits are unused.
+    const flipped = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1]}`;
+    const cases: [string, string, string][] = [
+      ['as issued', token, 'usr_001'],
+      ['padded signature', `${token}==`, 'refused: malformed'],
+      ['padded header', `${header}=.${payload}.${signature}`, 'refused: malformed'],
+      ['the signature in standard base64', `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`, 'refused: malformed'],
+      ['an unused bit of the signature flipped', `${header}.${payload}.${flipped}`, 'refused: malformed'],
+      ['a line break inside', `${header}.${payload.slice(0, 10)}\n${payload.slice(10)}.${signature}`, 'refused: malformed'],
+      ['a fourth segment', `${token}.${signature}`, 'refused: malformed'],
+    ];
+    for (const [scenario, variant, expected] of cases) expect([scenario, await outcome(variant)]).toEqual([scenario, expected]);
+  });
+});
+
 describe('time claims of an access token', () => {
   it('a token without exp is refused with "missing exp" unless its issuer is allowed to mint them', async () => {
     expect(await outcome(await sign({ iat: T0 }))).toBe('refused: missing exp');

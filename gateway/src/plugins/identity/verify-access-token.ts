@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { MalformedScopes, scopesFromClaims, type Logger, type Principal } from '@switchyard/service-kit';
+import { isForwardablePrincipalId, MalformedScopes, scopesFromClaims, type Logger, type Principal } from '@switchyard/service-kit';
 import type { JwksSourceConfig, JwsAlgorithm, JwtConfig } from './config';
 import { JwksKeyCache, KeysUnavailableError, StaticKeySet, UnknownKeyError, type KeySetStatus } from './key-cache';
 
@@ -18,7 +18,8 @@ export type TokenRejection =
   | 'malformed'
   | 'malformed scopes'
   | 'too large'
-  | 'no subject';
+  | 'no subject'
+  | 'malformed subject';
 
 export class TokenRejectedError extends Error {
   constructor(readonly reason: TokenRejection) {
@@ -98,6 +99,7 @@ export async function createAccessTokenVerifier(
       if (token.length > jwt.max_token_size) throw new TokenRejectedError('too large');
       const known = verified.get(token);
       if (known) return known;
+      if (!isCanonicalCompactJws(token)) throw new TokenRejectedError('malformed');
       let alg: JwsAlgorithm;
       let issuer: unknown;
       try {
@@ -122,7 +124,9 @@ export async function createAccessTokenVerifier(
           clockTolerance,
           currentDate: new Date(verifiedAt),
         });
-        if (!payload.sub) throw new TokenRejectedError('no subject');
+        if (payload.sub === undefined || payload.sub === '') throw new TokenRejectedError('no subject');
+        // The subject is the principal id each subgraph is sent: a number, a list, or a string a header cannot carry unchanged would fail every fetch.
+        if (!isForwardablePrincipalId(payload.sub)) throw new TokenRejectedError('malformed subject');
         // jose checks iat only against a maximum age; one issued later than now is a broken clock or a token minted for later.
         if (payload.iat !== undefined && payload.iat > verifiedAt / 1000 + clockTolerance) throw new TokenRejectedError('issued in the future');
         const principal: Principal = { kind: 'user', id: payload.sub, scopes: scopesOf(payload), claims: payload };
@@ -139,6 +143,19 @@ export async function createAccessTokenVerifier(
     },
   };
 }
+
+/**
+ * A compact JWS in its one spelling: three base64url segments without padding, each the encoding of its
+ * own bytes. jose decodes leniently (padding, "+" and "/", the unused low bits of the last character), so
+ * one signed token would otherwise verify under many spellings, each a different string to whatever keys
+ * by the token (a revocation list, a log search, the verified-token cache).
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  const segments = token.split('.');
+  return segments.length === 3 && segments.every((segment) => BASE64URL.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment);
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 function classify(err: unknown): Error {
   if (err instanceof TokenRejectedError) return err;
