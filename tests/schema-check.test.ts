@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSchemas } from '@switchyard/schema-tools';
-import { composeSupergraph, readSupergraphConfig } from '@switchyard/schema-tools';
+import { composeSupergraph, filterSupergraph, readContracts, readSupergraphConfig } from '@switchyard/schema-tools';
 import { npmRun, repoRoot } from './support/processes';
 
 /** A copy of the repo's subgraph schemas and supergraph in a temp dir, to break on purpose. */
@@ -15,12 +15,17 @@ function workspace() {
   writeFileSync(join(dir, 'supergraph.yaml'), yaml);
   const supergraphPath = join(dir, 'supergraph.graphql');
   cpSync(join(repoRoot, 'gateway', 'supergraph.graphql'), supergraphPath);
+  cpSync(join(repoRoot, 'contracts.yaml'), join(dir, 'contracts.yaml'));
+  cpSync(join(repoRoot, 'gateway', 'contracts'), join(dir, 'gateway', 'contracts'), { recursive: true });
+  const contractBases = new Map<string, string>([['gateway/contracts/public.graphql', readFileSync(join(dir, 'gateway', 'contracts', 'public.graphql'), 'utf8')]]);
   const base = { label: 'base', sdl: readFileSync(supergraphPath, 'utf8') };
   const configPath = join(dir, 'supergraph.yaml');
   return {
     configPath,
     supergraphPath,
     base,
+    /** contracts.yaml, with each contract as it is committed now as the base its clients use. */
+    contracts: { path: join(dir, 'contracts.yaml'), baseOf: (output: string) => ({ label: `base:${output}`, sdl: contractBases.get(output)! }) },
     edit(subgraph: string, change: (sdl: string) => string) {
       const file = join(dir, `${subgraph}.graphql`);
       const before = readFileSync(file, 'utf8');
@@ -33,6 +38,11 @@ function workspace() {
       const outcome = composeSupergraph(readSupergraphConfig(configPath));
       if (!outcome.ok) throw new Error(outcome.errors.join('\n'));
       writeFileSync(supergraphPath, outcome.supergraphSdl);
+      for (const contract of readContracts(join(dir, 'contracts.yaml'))) {
+        const filtered = filterSupergraph(outcome.supergraphSdl, contract);
+        if (!filtered.ok) throw new Error(filtered.errors.join('\n'));
+        writeFileSync(join(dir, contract.output), filtered.supergraphSdl);
+      }
     },
   };
 }
@@ -71,7 +81,7 @@ describe('npm run schema:check', () => {
 
   it('fails on a removed field even when the supergraph was recomposed, naming the subgraph that served it', () => {
     const ws = workspace();
-    ws.edit('products', (s) => s.replace('  "Units available to order now."\n  stock: Int!\n', ''));
+    ws.edit('products', (s) => s.replace(/  "Units available to order now."\n  stock: Int!.*\n/, ''));
     ws.recompose();
     const report = checkSchemas(ws);
     expect(report.ok).toBe(false);
@@ -99,6 +109,19 @@ describe('npm run schema:check', () => {
       problems: [],
       notes: [`accepted breaking change User.name: ${change} (names become optional)`],
     });
+  });
+
+  it('fails when a contract is stale, and when tagging a field internal takes it from the public contract\'s clients', () => {
+    const ws = workspace();
+    ws.edit('products', (s) => s.replace('  name: String!\n', '  name: String! @tag(name: "internal")\n'));
+    const stale = checkSchemas(ws).problems.join('\n');
+    expect(stale).toContain('gateway/contracts/public.graphql is stale: it is not contract public of what the subgraph schemas compose to.');
+    ws.recompose();
+    // The full supergraph still has Product.name: only the contract's clients lose it.
+    expect(checkSchemas(ws).problems).toEqual([
+      '1 change would break existing clients of contract public (against base:gateway/contracts/public.graphql):',
+      '  - [subgraph products] Product.name: Product.name was removed.',
+    ]);
   });
 
   it('exits non-zero from the command line with the report on stderr', async () => {

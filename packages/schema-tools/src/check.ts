@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
+import { filterSupergraph, readContracts } from './contracts';
 import { composeSupergraph, findClientBreakingChanges, readSupergraphConfig } from './supergraph';
 
 /** A breaking change made on purpose, written down with why (schema-changes.yaml): reported, not fatal. */
@@ -31,6 +33,11 @@ export interface SchemaCheckInput {
   base?: { label: string; sdl: string };
   /** Breaking changes made on purpose; each is reported as accepted with its reason. */
   accepted?: AcceptedChange[];
+  /**
+   * contracts.yaml: each contract's committed supergraph must be current and must not break its own
+   * clients against `baseOf(its output)`, the contract on the base branch (undefined when it is new).
+   */
+  contracts?: { path: string; baseOf?: (output: string) => { label: string; sdl: string } | undefined };
 }
 
 export interface SchemaCheckReport {
@@ -55,20 +62,39 @@ export function checkSchemas(input: SchemaCheckInput): SchemaCheckReport {
   if (committed !== outcome.supergraphSdl) {
     problems.push(`${input.supergraphPath} is stale: it is not what the subgraph schemas compose to. Run \`npm run compose\` and commit it.`);
   }
-  if (input.base) {
-    const all = findClientBreakingChanges(input.base.sdl, outcome.supergraphSdl);
+  const compare = (base: { label: string; sdl: string }, next: string, variant: string) => {
+    const all = findClientBreakingChanges(base.sdl, next);
     const acceptedFor = (description: string) => input.accepted?.find((a) => a.change === description);
     for (const change of all) {
       const accepted = acceptedFor(change.description);
-      if (accepted) notes.push(`accepted breaking change ${change.coordinate}: ${change.description} (${accepted.reason})`);
+      const note = `accepted breaking change ${change.coordinate}: ${change.description} (${accepted?.reason})`;
+      // A contract usually repeats the supergraph's change: one note for both.
+      if (accepted && !notes.includes(note)) notes.push(note);
     }
     const breaking = all.filter((change) => !acceptedFor(change.description));
     if (breaking.length) {
-      problems.push(`${breaking.length} change${breaking.length > 1 ? 's' : ''} would break existing clients (against ${input.base.label}):`);
+      problems.push(`${breaking.length} change${breaking.length > 1 ? 's' : ''} would break existing clients of ${variant} (against ${base.label}):`);
       for (const change of breaking) {
         const owner = change.subgraphs.length ? `subgraph ${change.subgraphs.join(', ')}` : 'supergraph';
         problems.push(`  - [${owner}] ${change.coordinate}: ${change.description}`);
       }
+    }
+  };
+  if (input.base) compare(input.base, outcome.supergraphSdl, 'the supergraph');
+  if (input.contracts) {
+    for (const contract of readContracts(input.contracts.path)) {
+      const filtered = filterSupergraph(outcome.supergraphSdl, contract);
+      if (!filtered.ok) {
+        problems.push(`Contract ${contract.name} cannot be made:`, ...filtered.errors.map((e) => `  - ${e}`));
+        continue;
+      }
+      const output = resolve(dirname(input.contracts.path), contract.output);
+      const committedContract = existsSync(output) ? readFileSync(output, 'utf8') : '';
+      if (committedContract !== filtered.supergraphSdl) {
+        problems.push(`${contract.output} is stale: it is not contract ${contract.name} of what the subgraph schemas compose to. Run \`npm run compose\` and commit it.`);
+      }
+      const base = input.contracts.baseOf?.(contract.output);
+      if (base) compare(base, filtered.supergraphSdl, `contract ${contract.name}`);
     }
   }
   return { ok: problems.length === 0, problems, notes };

@@ -1,2 +1,3 @@
 export * from './supergraph';
 export * from './check';
+export * from './contracts';
