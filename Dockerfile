@@ -57,7 +57,7 @@ RUN set -eu; \
       cp "${pkg}/package.json" "/out/${pkg}/"; \
       cp -r "${pkg}/dist" "/out/${pkg}/"; \
     done; \
-    for f in schema.graphql migrations supergraph.graphql; do \
+    for f in schema.graphql migrations supergraph.graphql contracts; do \
       if [ -e "${dir}/${f}" ]; then cp -r "${dir}/${f}" "/out/${dir}/"; fi; \
     done; \
     find /out \( -name '*.d.ts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete; \

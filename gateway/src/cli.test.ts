@@ -83,6 +83,7 @@ describe('switchyard config schema', () => {
       'include_subgraph_errors',
       'subgraph_identity',
       'override_subgraph_url',
+      'contracts',
       'authentication',
       'authorization',
       'health_check',

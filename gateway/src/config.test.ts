@@ -65,6 +65,7 @@ const DEFAULTS: GatewayConfig = {
   },
   include_subgraph_errors: { all: false, subgraphs: {} },
   override_subgraph_url: {},
+  contracts: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
   authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, policies: {} },
@@ -133,6 +134,7 @@ describe('loadGatewayConfig', () => {
         policies: { support: { authenticated: true, scopes: [['users:read']], claims: { groups: ['support', 'admin'] } } },
       },
       supergraph: { ...DEFAULTS.supergraph, schema_path: 'gateway/supergraph.graphql' },
+      contracts: { public: { path: '/public/graphql', schema_path: 'gateway/contracts/public.graphql' } },
       traffic_shaping: {
         ...DEFAULTS.traffic_shaping,
         subgraphs: {

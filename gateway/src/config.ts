@@ -1,6 +1,6 @@
 import { booleanFromEnv, loadConfig, logLevel, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
-import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
+import { contractsConfigSchema, executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchema } from './execution/config';
 import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
@@ -84,6 +84,7 @@ export const gatewayConfigSchema = z
     include_subgraph_errors: includeSubgraphErrorsConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
+    contracts: contractsConfigSchema,
     authentication: authenticationConfigSchema,
     authorization: authorizationConfigSchema,
     health_check: healthCheckConfigSchema,
@@ -95,6 +96,15 @@ export const gatewayConfigSchema = z
   .refine(({ server, traffic_shaping }) => !(server.http.header_read_timeout > traffic_shaping.router.timeout), {
     message: 'must not exceed traffic_shaping.router.timeout, the whole-request deadline',
     path: ['server', 'http', 'header_read_timeout'],
+  })
+  .superRefine(({ supergraph, contracts }, ctx) => {
+    // One path, one schema: a contract on the supergraph's path (or another contract's) would never be reached.
+    const taken = new Map<string, string>([[supergraph.path, 'supergraph.path']]);
+    for (const [name, contract] of Object.entries(contracts)) {
+      const owner = taken.get(contract.path);
+      if (owner) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['contracts', name, 'path'], message: `is already ${owner}'s path` });
+      taken.set(contract.path, `contracts.${name}`);
+    }
   })
   .superRefine(({ authentication, rate_limit }, ctx) => {
     // Checked at start, so a typo does not quietly limit a machine client as a user.

@@ -108,6 +108,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         subgraphUrls: config.override_subgraph_url,
         hotReload: config.supergraph.hot_reload,
         anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
+        contracts: Object.entries(config.contracts).map(([name, contract]) => ({ name, supergraphPath: contract.schema_path })),
         checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, config.authorization),
       },
       (subgraph, url) =>
@@ -129,8 +130,10 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     });
     await plugins(config, { ...services, now }, metrics, started);
     pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection });
-    await execution.gateway.start();
-    disposals.push(() => execution.gateway.stop());
+    for (const served of [execution.gateway, ...[...execution.contracts.values()].map((c) => c.gateway)]) {
+      await served.start();
+      disposals.push(() => served.stop());
+    }
     // Checked at start, so a misspelt name does not quietly leave a subgraph optional, masked or unchecked.
     const known = (name: string) => execution.subgraphs.some((s) => s.name === name);
     for (const [i, name] of config.health_check.required_subgraphs.entries()) {

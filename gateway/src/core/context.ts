@@ -88,6 +88,8 @@ export interface RequestContext {
   };
   /** The client application, from apollographql-client-name and -version. */
   readonly client: ClientIdentity;
+  /** The contract the request's path serves (contracts.<name>), or undefined for the full supergraph. */
+  readonly contract?: string;
   /** Who is calling; anonymous until the identity plugin finds a credential. */
   principal: Principal;
   /** Set by the core once the HTTP request is read. */

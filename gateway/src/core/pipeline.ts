@@ -111,7 +111,7 @@ export class Pipeline {
       changes.push([plugin.name, change.cacheKey]);
       if (change.completeResult) completions.unshift(change.completeResult);
     }
-    const result = await this.options.execution.gateway.execute(context, {
+    const result = await this.options.execution.gatewayFor(context.contract).execute(context, {
       operation,
       document,
       source: operation.source,
@@ -124,7 +124,8 @@ export class Pipeline {
   /** The document's own refusals (a limit a plugin's validation rule found) are that plugin's decisions. */
   private readOperation(context: RequestContext, params: GraphQLParams): ResolvedOperation {
     try {
-      return this.reader.read(this.options.execution.gateway.current(), params, context.http.method);
+      // A contract's own API schema: what it leaves out fails validation as if it did not exist.
+      return this.reader.read(this.options.execution.gatewayFor(context.contract).current(), params, context.http.method);
     } catch (err) {
       if (err instanceof Refusal) {
         for (const error of err.options.errors ?? []) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { booleanFromEnv, httpUrl, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
+import { graphqlPath } from '../http/config';
 import type { ActiveSupergraph } from './supergraph';
 
 /** The supergraph shipped beside the gateway package, found from src/ and dist/ alike. */
@@ -23,6 +24,23 @@ export const overrideSubgraphUrlSchema = z
   .default({})
   .describe('Routing URL per subgraph name, replacing the one in the supergraph. env SUBGRAPH_<NAME>_URL');
 
+/**
+ * contracts: each a variant of the supergraph (composed from contracts.yaml by `npm run compose`) served
+ * on its own path by the same gateway, with the same plugins: authorization, limits and rate limits.
+ */
+export const contractsConfigSchema = z
+  .record(
+    z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a contract name is lower-case letters, digits, - and _'),
+    z
+      .object({
+        path: graphqlPath.describe('Where the contract is served, e.g. /public/graphql.'),
+        schema_path: z.string().min(1).describe("The contract's supergraph, as `npm run compose` writes it (gateway/contracts/<name>.graphql); relative paths resolve from the working directory."),
+      })
+      .strict(),
+  )
+  .default({})
+  .describe('Contracts served beside the supergraph, by name. None by default.');
+
 /** SUBGRAPH_<NAME>_URL routes subgraph <name> (lower-cased); which names exist depends on the environment. */
 export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   const bindings: EnvBindings = { SUPERGRAPH_PATH: 'supergraph.schema_path' };
@@ -43,6 +61,8 @@ export interface ExecutionConfig {
   hotReload: boolean;
   /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
   anonymousTelemetry: boolean;
+  /** Contracts, each served from its own supergraph file with the same checks, URLs and hot reload. */
+  contracts?: { name: string; supergraphPath: string }[];
   /** Throws for a supergraph the rest of the config cannot serve safely; see SupergraphManagerOptions.check. */
   checkSupergraph?: (supergraph: ActiveSupergraph) => void;
 }

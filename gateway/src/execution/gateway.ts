@@ -16,6 +16,10 @@ export interface Execution {
   supergraph: SupergraphManager;
   /** Every subgraph of the active supergraph with the URL the gateway calls (after overrides). */
   readonly subgraphs: SubgraphEndpoint[];
+  /** Each contract's own planning and execution, by name, on its own supergraph file. */
+  contracts: ReadonlyMap<string, { gateway: SupergraphGateway; supergraph: SupergraphManager }>;
+  /** The full supergraph's gateway, or a contract's. */
+  gatewayFor(contract: string | undefined): SupergraphGateway;
 }
 
 /**
@@ -29,19 +33,25 @@ export function createExecution(
   logger: Logger,
   planCacheObserver?: QueryPlanCacheObserver,
 ): Execution {
-  const supergraph = new SupergraphManager({
-    path: config.supergraphPath,
-    subgraphUrls: config.subgraphUrls,
-    hotReload: config.hotReload,
-    check: config.checkSupergraph,
-    logger,
-  });
-  const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
+  const served = (path: string) => {
+    const supergraph = new SupergraphManager({ path, subgraphUrls: config.subgraphUrls, hotReload: config.hotReload, check: config.checkSupergraph, logger });
+    const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
+    return { supergraph, gateway };
+  };
+  const { supergraph, gateway } = served(config.supergraphPath);
+  const contracts = new Map((config.contracts ?? []).map((c) => [c.name, served(c.supergraphPath)]));
   return {
     gateway,
     supergraph,
     get subgraphs() {
       return supergraph.active.subgraphs;
+    },
+    contracts,
+    gatewayFor(contract) {
+      if (contract === undefined) return gateway;
+      const found = contracts.get(contract);
+      if (!found) throw new Error(`no contract named ${contract}`);
+      return found.gateway;
     },
   };
 }

@@ -31,13 +31,16 @@ export const listen = z.string().transform((text, ctx) => {
 /** Routes the gateway serves beside the GraphQL endpoint; the endpoint cannot take one of their paths. */
 const RESERVED_PATHS = ['/graphiql', '/healthz', '/readyz'];
 
+/** A GraphQL endpoint's path: the supergraph's or a contract's. */
+export const graphqlPath = z
+  .string()
+  .regex(/^\/[^\s?#]*$/, 'must start with / and have no spaces, query or fragment')
+  .refine((path) => !RESERVED_PATHS.includes(path), `must not be one of ${RESERVED_PATHS.join(', ')}`);
+
 /** supergraph.listen, path and introspection: the serving half of Router's `supergraph` section. */
 export const httpSupergraphKeys = z.object({
   listen: listen.default(DEFAULT_LISTEN).describe('Address the gateway listens on. env HOST and PORT replace each part.'),
-  path: z
-    .string()
-    .regex(/^\/[^\s?#]*$/, 'must start with / and have no spaces, query or fragment')
-    .refine((path) => !RESERVED_PATHS.includes(path), `must not be one of ${RESERVED_PATHS.join(', ')}`)
+  path: graphqlPath
     .default('/graphql')
     .describe('Path of the GraphQL endpoint.'),
   introspection: booleanFromEnv

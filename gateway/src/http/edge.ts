@@ -23,7 +23,7 @@ declare module 'fastify' {
 }
 
 export interface HttpEdgeOptions {
-  config: Pick<GatewayConfig, 'supergraph' | 'cors' | 'graphiql' | 'sandbox' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
+  config: Pick<GatewayConfig, 'supergraph' | 'contracts' | 'cors' | 'graphiql' | 'sandbox' | 'traffic_shaping' | 'rate_limit' | 'health_check' | 'telemetry'>;
   pipeline: Pipeline;
   /** The full report; the public /readyz serves only its summary (health_check.listen serves it all). */
   readiness: Readiness;
@@ -63,6 +63,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         signal: cancel.signal,
         http: { method: request.method, headers: request.headers, clientAddress: clientAddress(request.raw, config.rate_limit.trusted_proxy_hops) },
         client: clientIdentityOf(request.headers),
+        contract: (request.routeOptions.config as { contract?: string }).contract,
         principal: ANONYMOUS,
         responseHeaders: {},
         responseExtensions: {},
@@ -75,17 +76,22 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
     graphql.addHook('onResponse', async (request) => {
       if (request.answered) pipeline.end(request.ctx, request.answered);
     });
-    graphql.route({
-      method: ['GET', 'POST'],
-      url: config.supergraph.path,
-      handler: async (request, reply) => {
-        if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) {
-          return reply.type('text/html; charset=utf-8').send(landingPage(config.supergraph.path, config.graphiql.enabled));
-        }
-        const answer = await pipeline.handle(request.ctx, () => (request.method === 'GET' ? paramsFromQueryString(request.raw.url ?? '') : paramsFromBody(request.body)));
-        return send(request, reply, answer);
-      },
-    });
+    // The supergraph's endpoint, and each contract's: the same request path on another API schema.
+    const endpoints = [{ path: config.supergraph.path, contract: undefined }, ...Object.entries(config.contracts).map(([name, c]) => ({ path: c.path, contract: name }))];
+    for (const { path, contract } of endpoints) {
+      graphql.route({
+        method: ['GET', 'POST'],
+        url: path,
+        config: { contract },
+        handler: async (request, reply) => {
+          if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) {
+            return reply.type('text/html; charset=utf-8').send(landingPage(path, config.graphiql.enabled));
+          }
+          const answer = await pipeline.handle(request.ctx, () => (request.method === 'GET' ? paramsFromQueryString(request.raw.url ?? '') : paramsFromBody(request.body)));
+          return send(request, reply, answer);
+        },
+      });
+    }
   });
 
   if (config.graphiql.enabled) registerGraphiql(app, config.supergraph.path);

@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createHttpServer, createLogger, listen, type ServiceMetrics } from '@switchyard/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { execute, GraphQLError, parse, type GraphQLSchema } from 'graphql';
-import { composeSupergraph } from '@switchyard/schema-tools';
+import { composeSupergraph, filterSupergraph } from '@switchyard/schema-tools';
 import { loadGatewayConfig } from '../config';
 import type { RequestContext } from '../core/context';
 import { buildGateway, type Gateway } from '../gateway';
@@ -56,7 +56,7 @@ export interface TestGateway {
   /** The GraphQL endpoint's URL, when started with listen: true. */
   url?: string;
   /** POSTs an operation (or GETs it, with method: 'GET') through the whole gateway, in process. */
-  graphql(query: string | undefined, options?: { variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown>; headers?: Record<string, string>; method?: 'GET' | 'POST' }): Promise<TestAnswer>;
+  graphql(query: string | undefined, options?: { variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown>; headers?: Record<string, string>; method?: 'GET' | 'POST'; path?: string }): Promise<TestAnswer>;
   /** Any HTTP request, as Fastify's inject() takes it. */
   inject: FastifyInstance['inject'];
   /** What each subgraph was sent, by name. */
@@ -86,16 +86,28 @@ export async function startTestGateway(options: {
   env?: NodeJS.ProcessEnv;
   /** The retries' jitter: a number in [0, 1). */
   random?: () => number;
+  /** Contracts of the fake subgraphs' supergraph, each filtered by its tags and served on its path. */
+  contracts?: Record<string, { path: string; include?: string[]; exclude?: string[] }>;
 }): Promise<TestGateway> {
   const composed = composeSupergraph(Object.entries(options.subgraphs).map(([name, s]) => ({ name, url: `http://${name}.test/graphql`, sdl: s.sdl })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
   const path = join(mkdtempSync(join(tmpdir(), 'switchyard-test-')), 'supergraph.graphql');
   writeFileSync(path, composed.supergraphSdl);
+  const contracts = Object.fromEntries(
+    Object.entries(options.contracts ?? {}).map(([name, { path: served, include = [], exclude = [] }]) => {
+      const filtered = filterSupergraph(composed.supergraphSdl, { name, include, exclude, hideUnreachableTypes: true });
+      if (!filtered.ok) throw new Error(filtered.errors.join('\n'));
+      const schemaPath = join(dirname(path), `${name}.graphql`);
+      writeFileSync(schemaPath, filtered.supergraphSdl);
+      return [name, { path: served, schema_path: schemaPath }];
+    }),
+  );
   const config = loadGatewayConfig({
     env: options.env ?? {},
     overrides: {
       'supergraph.schema_path': path,
       'supergraph.hot_reload': false,
+      ...(options.contracts && { contracts }),
       'telemetry.exporters.logging.level': process.env.LOG_LEVEL ?? 'silent',
       'telemetry.exporters.metrics.prometheus.enabled': false,
       ...options.config,
@@ -153,12 +165,12 @@ export async function startTestGateway(options: {
   const server = options.listen ? await listen(app, { host: '127.0.0.1', port: 0 }) : undefined;
   return {
     url: server && `${server.url}${config.supergraph.path}`,
-    async graphql(query, { variables, operationName, extensions, headers = {}, method = 'POST' } = {}) {
+    async graphql(query, { variables, operationName, extensions, headers = {}, method = 'POST', path = config.supergraph.path } = {}) {
       const params = { query, variables, operationName, extensions };
       const res =
         method === 'GET'
-          ? await app.inject({ method, url: `${config.supergraph.path}?${searchOf(params)}`, headers: { 'apollo-require-preflight': 'true', ...headers } })
-          : await app.inject({ method, url: config.supergraph.path, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(params) });
+          ? await app.inject({ method, url: `${path}?${searchOf(params)}`, headers: { 'apollo-require-preflight': 'true', ...headers } })
+          : await app.inject({ method, url: path, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(params) });
       return { status: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined };
     },
     inject: app.inject.bind(app),

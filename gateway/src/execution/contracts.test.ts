@@ -1,0 +1,148 @@
+import { loadGatewayConfig } from '../config';
+import { startTestGateway, type TestGateway } from '../testing/test-gateway';
+
+/**
+ * A catalogue whose stock, internal notes and warehouses are tagged internal; the public contract leaves
+ * them out. Notes are reachable only through an interface and a union shared with products, and the
+ * warehouse sits in a second subgraph that the planner still reaches through Product's key.
+ */
+const CATALOGUE = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag", "@authenticated"])
+  interface Node { id: ID! }
+  type Product implements Node @key(fields: "id") { id: ID! name: String! stock: Int! @tag(name: "internal") }
+  type Note implements Node @tag(name: "internal") { id: ID! text: String! }
+  union Result = Product | Note
+  type Account { id: ID! email: String }
+  type Query {
+    product(id: ID!): Product
+    node(id: ID!): Node
+    search: [Result!]!
+    notes: [Note!]! @tag(name: "internal")
+    me: Account @authenticated
+  }
+`;
+const INVENTORY = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag"])
+  type Product @key(fields: "id") { id: ID! rating: Int! warehouse: String! @tag(name: "internal") }
+`;
+const lamp = { __typename: 'Product', id: 'p1', name: 'Lamp', stock: 7 };
+const note = { __typename: 'Note', id: 'n1', text: 'supplier owes us 40 lamps' };
+
+let gateway: TestGateway;
+beforeAll(async () => {
+  gateway = await startTestGateway({
+    subgraphs: {
+      catalogue: {
+        sdl: CATALOGUE,
+        resolvers: {
+          Query: { product: () => lamp, node: (_: unknown, { id }: { id: string }) => (id === 'n1' ? note : lamp), search: () => [lamp, note], notes: () => [note], me: () => ({ id: 'a1', email: 'a@example.com' }) },
+          Node: { __resolveType: (value: { __typename: string }) => value.__typename },
+          Result: { __resolveType: (value: { __typename: string }) => value.__typename },
+        },
+      },
+      inventory: { sdl: INVENTORY, resolvers: { Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, rating: 4, warehouse: 'Leeds' }) } } },
+    },
+    contracts: { public: { path: '/public/graphql', exclude: ['internal'] } },
+    config: { 'limits.max_aliases': 4, 'telemetry.exporters.logging.level': 'warn' },
+  });
+});
+afterAll(() => gateway.close());
+
+const onPublic = (query: string, variables?: Record<string, unknown>) => gateway.graphql(query, { path: '/public/graphql', variables });
+const invalid = (...messages: string[]) => ({
+  status: 400,
+  body: { errors: messages.map((message) => expect.objectContaining({ message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) },
+});
+const answer = (r: { status: number; body: unknown }) => ({ status: r.status, body: r.body });
+
+describe('a contract served on its own path', () => {
+  it('serves what the contract keeps, across subgraphs, as /graphql does', async () => {
+    const query = '{ product(id: "p1") { id name rating } node(id: "p1") { id ... on Product { name } } }';
+    const expected = { status: 200, body: { data: { product: { id: 'p1', name: 'Lamp', rating: 4 }, node: { id: 'p1', name: 'Lamp' } } } };
+    expect(answer(await onPublic(query))).toEqual(expected);
+    expect(answer(await gateway.graphql(query))).toEqual(expected);
+  });
+
+  it('the full supergraph on /graphql still serves what the contract hides', async () => {
+    const answered = await gateway.graphql('{ product(id: "p1") { stock warehouse } notes { text } }');
+    expect(answered.body).toEqual({ data: { product: { stock: 7, warehouse: 'Leeds' }, notes: [{ text: note.text }] } });
+  });
+
+  // Suggestions come from the contract's own schema, so they never name what it hides.
+  it.each([
+    ['a direct selection', '{ product(id: "p1") { stock } }', ['Cannot query field "stock" on type "Product".']],
+    ['an alias', '{ product(id: "p1") { inStock: stock } }', ['Cannot query field "stock" on type "Product".']],
+    ['a field of another subgraph', '{ product(id: "p1") { warehouse } }', ['Cannot query field "warehouse" on type "Product".']],
+    ['a named fragment', '{ product(id: "p1") { ...Internal } } fragment Internal on Product { stock }', ['Cannot query field "stock" on type "Product".']],
+    ['an inline fragment on the hidden type', '{ search { ... on Note { text } } }', ['Unknown type "Note". Did you mean "Node"?']],
+    ['a fragment on the hidden type through an interface', '{ node(id: "n1") { ...N } } fragment N on Note { text }', ['Unknown type "Note". Did you mean "Node"?']],
+    ['a hidden root field', '{ notes { id } }', ['Cannot query field "notes" on type "Query". Did you mean "node"?']],
+    ['a variable of the hidden type', 'query ($n: Note) { product(id: "p1") { id } }', ['Unknown type "Note". Did you mean "Node"?', 'Variable "$n" is never used.']],
+    [
+      '_entities',
+      '{ _entities(representations: [{ __typename: "Product", id: "p1" }]) { ... on Product { stock } } }',
+      ['Cannot query field "_entities" on type "Query".', 'Cannot query field "stock" on type "Product".'],
+    ],
+    ['_service', '{ _service { sdl } }', ['Cannot query field "_service" on type "Query".']],
+  ])('refuses %s as if it did not exist, and asks no subgraph', async (_, query, messages) => {
+    const asked = gateway.received.catalogue!.length + gateway.received.inventory!.length;
+    expect(answer(await onPublic(query))).toEqual(invalid(...messages));
+    expect(gateway.received.catalogue!.length + gateway.received.inventory!.length).toBe(asked);
+  });
+
+  it('introspection shows the contract only', async () => {
+    const answered = await onPublic('{ product: __type(name: "Product") { fields { name } } note: __type(name: "Note") { name } node: __type(name: "Node") { possibleTypes { name } } result: __type(name: "Result") { possibleTypes { name } } }');
+    expect(answered.body).toEqual({
+      data: {
+        product: { fields: [{ name: 'id' }, { name: 'name' }, { name: 'rating' }] },
+        note: null,
+        node: { possibleTypes: [{ name: 'Product' }] },
+        result: { possibleTypes: [{ name: 'Product' }] },
+      },
+    });
+    const types = (await onPublic('{ __schema { types { name } queryType { fields { name } } } }')).body.data.__schema;
+    expect(types.types.map((t: { name: string }) => t.name)).not.toContain('Note');
+    expect(types.queryType.fields.map((f: { name: string }) => f.name)).toEqual(['product', 'node', 'search', 'me']);
+  });
+
+  it('a hidden type a subgraph returns through an interface or a union is an error, never its __typename or fields', async () => {
+    const invalidTypename = (message: string, path: (string | number)[]) => ({ message, path, extensions: { code: 'INVALID_GRAPHQL' } });
+    const answered = await onPublic('{ node(id: "n1") { __typename id } }');
+    expect(answer(answered)).toEqual({
+      status: 200,
+      body: { data: { node: null }, extensions: { valueCompletion: [invalidTypename('Invalid __typename found for object at field Query.node.', ['node'])] } },
+    });
+    // search is a non-null list of non-null results: the hidden one nulls it all.
+    const listed = await onPublic('{ search { __typename ... on Product { id } } }');
+    expect(listed.body).toEqual({
+      data: null,
+      extensions: { valueCompletion: [invalidTypename('Invalid __typename found for object at array element of type Result at index 1.', ['search', 1])] },
+    });
+    expect(JSON.stringify([answered.body, listed.body])).not.toMatch(/Note|n1|supplier/);
+  });
+
+  it.each(['/graphql', '/public/graphql'])('%s has the authorization and limits of the full graph', async (path) => {
+    const anonymous = await gateway.graphql('{ me { id } product(id: "p1") { id } }', { path });
+    expect(answer(anonymous)).toEqual({
+      status: 200,
+      body: { data: { me: null, product: { id: 'p1' } }, errors: [{ message: 'Unauthorized field or type', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }] },
+    });
+    const aliased = await gateway.graphql('{ a: product(id: "p1") { id } b: product(id: "p1") { id } c: product(id: "p1") { id } d: me { id } e: me { id } }', { path });
+    expect(answer(aliased)).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'Maximum aliases limit exceeded in this operation (aliases: 5, max_aliases: 4)', extensions: { code: 'MAX_ALIASES_LIMIT', aliases: 5, max_aliases: 4 } }] },
+    });
+  });
+});
+
+describe('contracts config', () => {
+  it('refuses a contract on the supergraph\'s path or on another contract\'s', () => {
+    const load = (contracts: unknown) => () => loadGatewayConfig({ env: {}, overrides: { contracts } });
+    expect(load({ public: { path: '/graphql', schema_path: 'public.graphql' } })).toThrow(/contracts\.public\.path.*is already supergraph\.path's path/);
+    expect(load({ a: { path: '/v/graphql', schema_path: 'a.graphql' }, b: { path: '/v/graphql', schema_path: 'b.graphql' } })).toThrow(/contracts\.b\.path.*is already contracts\.a's path/);
+  });
+
+  it('answers 404 on a path that serves no contract', async () => {
+    expect((await gateway.graphql('{ product(id: "p1") { id } }', { path: '/internal/graphql' })).status).toBe(404);
+  });
+});
