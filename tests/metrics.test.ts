@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { scrapeMetrics, type Scrape } from './support/prometheus';
 import { startGateway } from '../gateway/src/main';
+import { deprecatedUsesFromMetrics, deprecationReport, deprecationsOf } from '../gateway/src/plugins/metrics/deprecation-report';
 import { gatewayConfig, startPlatform, type Platform } from './support/platform';
 
 /**
@@ -37,6 +38,19 @@ describe('GET /metrics', () => {
       expect(scrape.families.has(name)).toBe(true);
     }
     expect(scrape.value('process_memory_usage_bytes')).toBeGreaterThan(0);
+  });
+
+  it('a client that still reads the deprecated User.name is named in the deprecations report, with its version and count', async () => {
+    const client = { 'apollographql-client-name': 'storefront', 'apollographql-client-version': `1.${Date.now()}` };
+    await platform.graphql('query Profile { me { name } }', undefined, AS_USER, client);
+    await platform.graphql('query Profile { me { name displayName } }', undefined, AS_USER, client);
+    await platform.graphql('query Profile { me { displayName } }', undefined, AS_USER, client);
+    const text = await (await fetch(`${services.gateway}/metrics`)).text();
+    const uses = deprecatedUsesFromMetrics(text).filter((u) => u.client.version === client['apollographql-client-version']);
+    expect(uses).toEqual([{ coordinate: 'User.name', client: { name: 'storefront', version: client['apollographql-client-version'] }, operations: 2 }]);
+    const supergraph = readFileSync(join(__dirname, '..', 'gateway', 'supergraph.graphql'), 'utf8');
+    expect(deprecationReport(deprecationsOf(supergraph), uses, 'the gateway')).toContain(`User.name  (Use displayName`);
+    expect(deprecationReport(deprecationsOf(supergraph), uses, 'the gateway')).toContain(`  storefront ${client['apollographql-client-version']}: 2 operations\n`);
   });
 
   it('three TopProducts queries move the TopProducts counter by exactly 3, the products fetches and the Query.products resolver by 3, and plan once', async () => {

@@ -28,7 +28,7 @@ export interface Platform {
   /** Each subgraph's own base URL (no path), for requests that bypass the gateway. */
   subgraphs: { users: string; products: string; orders: string };
   /** Sends a GraphQL request through the gateway, anonymous unless `as` is given. */
-  graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<T>>;
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: Caller, extraHeaders?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** With `record: true`: what each subgraph was sent, through a recording proxy in front of it. */
   recorded?: { users: RecordingProxy; products: RecordingProxy; orders: RecordingProxy };
   close(): Promise<void>;
@@ -119,8 +119,8 @@ export async function startPlatform(
     db: { users: users.db, products: products.db, orders: orders.db },
     subgraphs: { users: users.url, products: products.url, orders: orders.url },
     recorded,
-    async graphql(query, variables, as) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+    async graphql(query, variables, as, extraHeaders = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
       if (as) {
         const { sub, scopes } = typeof as === 'string' ? { sub: as, scopes: CUSTOMER_SCOPES } : as;
         headers.authorization = `Bearer ${await issuer.issue(sub, { scopes })}`;

@@ -19,6 +19,8 @@ export function createUserResolvers(store: UserStore, cursors: CursorCodec) {
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.userById.load(ref.id),
+      // The same value as the deprecated name until the store keeps them apart.
+      displayName: (user: { name: string }) => user.name,
       // Ownership, which the schema's directives cannot express: your own email, or anyone's with users:read.
       email: (user: { id: string; email: string }, _: unknown, ctx: Context) =>
         (ctx.principal.kind === 'user' && ctx.principal.id === user.id) || ctx.principal.scopes.includes('users:read') ? user.email : null,

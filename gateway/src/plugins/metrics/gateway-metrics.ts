@@ -37,6 +37,8 @@ export class GatewayMetrics {
   private readonly decisions;
   private readonly subgraphFetches: Histogram;
   private readonly costs: Histogram;
+  private readonly deprecatedUses;
+  private readonly deprecatedAttributes = new Map<string, Attributes>();
   /** Label sets of the operation metrics by name, type, outcome and client; names and clients are capped. */
   private readonly operationAttributes = new Map<string, Attributes>();
   private readonly operationNames = new Set<string>();
@@ -69,6 +71,10 @@ export class GatewayMetrics {
       description: 'Duration of subgraph fetches, by subgraph and status or error.',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
+    this.deprecatedUses = meter.createCounter('switchyard.graphql.deprecated.usage', {
+      unit: '{operation}',
+      description: 'Operations that use a deprecated field, argument or enum value, by its schema coordinate and client name and version (capped): the evidence for removing it.',
+    });
     this.costs = meter.createHistogram('cost.estimated', {
       unit: '{cost}',
       description: 'Static estimated cost of operations (demand control), by result.',
@@ -81,6 +87,18 @@ export class GatewayMetrics {
     const attributes = this.operationAttributesOf(name, type, outcome, client);
     this.operations.add(1, attributes);
     this.operationDuration.record(seconds, attributes);
+  }
+
+  /** One operation's uses of deprecated schema coordinates (see deprecatedUsesOf), each counted once. */
+  countDeprecatedUses(coordinates: readonly string[], client: ClientIdentity = UNKNOWN_CLIENT): void {
+    if (coordinates.length === 0) return;
+    client = this.cappedClient(client);
+    for (const coordinate of coordinates) {
+      const key = `${coordinate}\u0000${client.name}\u0000${client.version}`;
+      let attributes = this.deprecatedAttributes.get(key);
+      if (!attributes) this.deprecatedAttributes.set(key, (attributes = { 'schema.coordinate': coordinate, 'client.name': client.name, 'client.version': client.version }));
+      this.deprecatedUses.add(1, attributes);
+    }
   }
 
   /** One response that lacks the data of a failed optional subgraph. */
@@ -136,20 +154,23 @@ export class GatewayMetrics {
 
   private operationAttributesOf(name: string, type: string, outcome: Outcome, client: ClientIdentity): Attributes {
     name = this.cappedName(name);
-    let clientKey = `${client.name}\u0000${client.version}`;
-    if (!this.clients.has(clientKey)) {
-      if (this.clients.size >= CLIENT_LIMIT) {
-        client = OTHER_CLIENT;
-        clientKey = `${OTHER}\u0000${OTHER}`;
-      } else this.clients.add(clientKey);
-    }
-    const key = `${name}\u0000${type}\u0000${outcome}\u0000${clientKey}`;
+    client = this.cappedClient(client);
+    const key = `${name}\u0000${type}\u0000${outcome}\u0000${client.name}\u0000${client.version}`;
     let attributes = this.operationAttributes.get(key);
     if (!attributes) {
       attributes = { 'graphql.operation.name': name, 'graphql.operation.type': type, outcome, 'client.name': client.name, 'client.version': client.version };
       this.operationAttributes.set(key, attributes);
     }
     return attributes;
+  }
+
+  /** The client as labels: one of the first CLIENT_LIMIT name and version pairs seen, else `other`. */
+  private cappedClient(client: ClientIdentity): ClientIdentity {
+    const key = `${client.name}\u0000${client.version}`;
+    if (this.clients.has(key)) return client;
+    if (this.clients.size >= CLIENT_LIMIT) return OTHER_CLIENT;
+    this.clients.add(key);
+    return client;
   }
 
   /** The name as a label: one of the first OPERATION_NAME_LIMIT names seen, else `other`. */

@@ -1,9 +1,11 @@
 import type { GatewayPlugin } from '../../core/plugin';
+import { deprecatedUsesOf } from './deprecated-usage';
 import type { GatewayMetrics, Outcome } from './gateway-metrics';
 
 /**
  * The gateway's metrics from what the core hands every plugin: each operation once it is answered (by
- * name, type and outcome), every decision a plugin made, each estimate, each subgraph fetch. It reads the
+ * name, type and outcome), every decision a plugin made, each estimate, each subgraph fetch, each
+ * deprecated coordinate an operation uses. It reads the
  * context's shared fields only, so it depends on no other plugin.
  */
 export function useMetrics(metrics: GatewayMetrics, now: () => number = Date.now): GatewayPlugin {
@@ -25,6 +27,8 @@ export function useMetrics(metrics: GatewayMetrics, now: () => number = Date.now
       if (Array.isArray(response.body.extensions?.degraded)) metrics.countDegraded(name);
       metrics.countDecisions(context.decisions);
       if (context.cost) metrics.recordCostEstimate(context.cost.estimated, context.cost.result);
+      // Whatever the answer: a client that sends a deprecated field still depends on it.
+      if (operation) metrics.countDeprecatedUses(deprecatedUsesOf(operation), context.client);
     },
   };
 }
