@@ -39,7 +39,7 @@ export interface GatewayServices {
   now?: () => number;
   /** Waits between retries, on the same clock as `now`. */
   sleep?: Sleep;
-  /** A number in [0, 1), for the retries' jitter. */
+  /** A number in [0, 1), for the retries' jitter and progressive override's percent(N) labels. */
   random?: () => number;
   /** How subgraphs are called; HTTP with undici unless a test hands in subgraphs of its own. */
   transport?: (fetched: SubgraphFetched) => SubgraphHttpClient;
@@ -124,6 +124,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         ),
       logger,
       metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
+      { random: services.random ?? Math.random, resolved: metrics?.recordOverride },
     );
     disposals.push(async () => {
       for (const plugin of [...started].reverse()) await plugin.dispose?.();

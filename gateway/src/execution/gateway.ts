@@ -2,6 +2,7 @@ import type { Logger } from '@switchyard/service-kit';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import type { RequestContext } from '../core/context';
 import type { ExecutionConfig } from './config';
+import type { ProgressiveOverride } from './progressive-override';
 import type { QueryPlanCacheObserver } from './query-plan-cache';
 import type { SubgraphEndpoint } from './supergraph';
 import { SupergraphGateway } from './supergraph-gateway';
@@ -32,10 +33,11 @@ export function createExecution(
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>,
   logger: Logger,
   planCacheObserver?: QueryPlanCacheObserver,
+  overrides?: ProgressiveOverride,
 ): Execution {
   const served = (path: string) => {
     const supergraph = new SupergraphManager({ path, subgraphUrls: config.subgraphUrls, hotReload: config.hotReload, check: config.checkSupergraph, logger });
-    const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver });
+    const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver, overrides });
     return { supergraph, gateway };
   };
   const { supergraph, gateway } = served(config.supergraphPath);

@@ -1,7 +1,9 @@
 import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { QueryPlanner } from '@apollo/query-planner';
 import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext, ResolvedOperation } from '../core/context';
+import { OverrideLabels, type ProgressiveOverride } from './progressive-override';
 import { ObservedQueryPlanCache, type QueryPlanCacheObserver } from './query-plan-cache';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
@@ -16,6 +18,8 @@ export interface ServedSupergraph {
   readonly gateway: ApolloGateway;
   readonly executor: ApolloGatewayExecutor;
   readonly planCache: ObservedQueryPlanCache;
+  /** Progressive override's labels, when the supergraph has any. */
+  readonly overrides?: OverrideLabels;
   inFlight: number;
   retired: boolean;
 }
@@ -36,6 +40,8 @@ export interface SupergraphGatewayOptions {
   anonymousTelemetry: boolean;
   /** Told of every query-plan cache lookup; each supergraph version has its own cache. */
   planCacheObserver?: QueryPlanCacheObserver;
+  /** How `percent(N)` override labels are drawn and reported; Math.random and unreported by default. */
+  overrides?: ProgressiveOverride;
 }
 
 const UNOBSERVED: QueryPlanCacheObserver = { hit: () => undefined, miss: () => undefined };
@@ -84,7 +90,8 @@ export class SupergraphGateway {
     const { served } = planned.operation;
     served.inFlight += 1;
     try {
-      return (await served.executor(this.requestContextFor(context, planned))) as ExecutionResult;
+      const run = async (queryHash: string) => (await served.executor(this.requestContextFor(context, { ...planned, queryHash }))) as ExecutionResult;
+      return await (served.overrides ? served.overrides.run(planned.document, planned.queryHash, run) : run(planned.queryHash));
     } catch (err) {
       if (err instanceof GraphQLError) return { errors: [err] };
       this.options.logger.error({ requestId: context.requestId, error: (err as Error)?.stack ?? String(err) }, 'planning or execution failed');
@@ -143,7 +150,19 @@ export class SupergraphGateway {
     } catch (err) {
       throw new Error(`supergraphPath: ApolloGateway refused ${supergraph.path}: ${(err as Error).message}`);
     }
-    const served: ServedSupergraph = { supergraph, gateway, executor: loaded.executor, apiSchema: loaded.schema, planCache, inFlight: 0, retired: false };
+    const labels = new OverrideLabels(supergraph.gatewaySdl, loaded.schema, this.options.overrides ?? { random: Math.random });
+    // ApolloGateway keeps its planner private and never gives it labels: the one place to hand them over.
+    if (labels.active) labels.attach((gateway as unknown as { queryPlanner: QueryPlanner }).queryPlanner);
+    const served: ServedSupergraph = {
+      supergraph,
+      gateway,
+      executor: loaded.executor,
+      apiSchema: loaded.schema,
+      planCache,
+      ...(labels.active && { overrides: labels }),
+      inFlight: 0,
+      retired: false,
+    };
     this.running.add(served);
     return served;
   }

@@ -38,6 +38,8 @@ export class GatewayMetrics {
   private readonly subgraphFetches: Histogram;
   private readonly costs: Histogram;
   private readonly deprecatedUses;
+  private readonly overrides;
+  private readonly overrideAttributes = new Map<string, Attributes>();
   private readonly deprecatedAttributes = new Map<string, Attributes>();
   /** Label sets of the operation metrics by name, type, outcome and client; names and clients are capped. */
   private readonly operationAttributes = new Map<string, Attributes>();
@@ -75,6 +77,10 @@ export class GatewayMetrics {
       unit: '{operation}',
       description: 'Operations that use a deprecated field, argument or enum value, by its schema coordinate and client name and version (capped): the evidence for removing it.',
     });
+    this.overrides = meter.createCounter('switchyard.override.resolutions', {
+      unit: '{field}',
+      description: 'Fields moved by progressive override (@override with a percent(N) label) that operations selected, by schema coordinate and the subgraph that served them.',
+    });
     this.costs = meter.createHistogram('cost.estimated', {
       unit: '{cost}',
       description: 'Static estimated cost of operations (demand control), by result.',
@@ -100,6 +106,14 @@ export class GatewayMetrics {
       this.deprecatedUses.add(1, attributes);
     }
   }
+
+  /** One overridden field of one request, with the subgraph its override label sent it to. */
+  readonly recordOverride = (coordinate: string, subgraph: string): void => {
+    const key = `${coordinate}\u0000${subgraph}`;
+    let attributes = this.overrideAttributes.get(key);
+    if (!attributes) this.overrideAttributes.set(key, (attributes = { 'schema.coordinate': coordinate, 'subgraph.name': subgraph }));
+    this.overrides.add(1, attributes);
+  };
 
   /** One response that lacks the data of a failed optional subgraph. */
   countDegraded(name: string): void {
