@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { npmRun } from './support/processes';
 import { scrapeMetrics, type Scrape } from './support/prometheus';
 import { startGateway } from '../gateway/src/main';
 import { deprecatedUsesFromMetrics, deprecationReport, deprecationsOf } from '../gateway/src/plugins/metrics/deprecation-report';
@@ -51,6 +52,10 @@ describe('GET /metrics', () => {
     const supergraph = readFileSync(join(__dirname, '..', 'gateway', 'supergraph.graphql'), 'utf8');
     expect(deprecationReport(deprecationsOf(supergraph), uses, 'the gateway')).toContain(`User.name  (Use displayName`);
     expect(deprecationReport(deprecationsOf(supergraph), uses, 'the gateway')).toContain(`  storefront ${client['apollographql-client-version']}: 2 operations\n`);
+    // The command prints the same report from the running gateway's /metrics.
+    const { code, stdout } = await npmRun('deprecations', {}, ['--metrics', `${services.gateway}/metrics`]).exited;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^User\\.name  \\(Use displayName[^\\n]*\\n(  .*\\n)*  storefront ${client['apollographql-client-version'].replace('.', '\\.')}: 2 operations\n`, 'm'));
   });
 
   it('three TopProducts queries move the TopProducts counter by exactly 3, the products fetches and the Query.products resolver by 3, and plan once', async () => {

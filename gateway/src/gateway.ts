@@ -164,7 +164,9 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
       // required: an outage of either hits every replica alike, and their own policies decide what it means.
       readiness: async () => {
         const report = await readiness();
-        return { ...report, body: { ...report.body, ...Object.assign({}, ...started.map((p) => p.readiness?.() ?? {})) } };
+        // Each contract's file, hash and last refused reload, as for the supergraph: reported, not required.
+        const contracts = execution.contracts.size > 0 && { contracts: Object.fromEntries([...execution.contracts].map(([name, c]) => [name, c.supergraph.status()])) };
+        return { ...report, body: { ...report.body, ...contracts, ...Object.assign({}, ...started.map((p) => p.readiness?.() ?? {})) } };
       },
       close,
     };

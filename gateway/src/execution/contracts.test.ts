@@ -142,6 +142,16 @@ describe('contracts config', () => {
     expect(load({ a: { path: '/v/graphql', schema_path: 'a.graphql' }, b: { path: '/v/graphql', schema_path: 'b.graphql' } })).toThrow(/contracts\.b\.path.*is already contracts\.a's path/);
   });
 
+  it('the full readiness report shows each contract\'s file and hash; the public one shows no contract', async () => {
+    const report = await gateway.gateway.readiness();
+    const file = (report.body.contracts as Record<string, { path: string; hash: string }>).public;
+    expect(file.path).toMatch(/\/public\.graphql$/);
+    expect(file.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(file.hash).not.toBe(report.body.supergraph.hash);
+    const publicReport = await gateway.inject({ method: 'GET', url: '/readyz' });
+    expect(publicReport.json()).not.toHaveProperty('contracts');
+  });
+
   it('answers 404 on a path that serves no contract', async () => {
     expect((await gateway.graphql('{ product(id: "p1") { id } }', { path: '/internal/graphql' })).status).toBe(404);
   });
