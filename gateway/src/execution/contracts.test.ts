@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { loadGatewayConfig } from '../config';
 import { startTestGateway, type TestGateway } from '../testing/test-gateway';
 
@@ -88,6 +89,14 @@ describe('a contract served on its own path', () => {
     const asked = gateway.received.catalogue!.length + gateway.received.inventory!.length;
     expect(answer(await onPublic(query))).toEqual(invalid(...messages));
     expect(gateway.received.catalogue!.length + gateway.received.inventory!.length).toBe(asked);
+  });
+
+  it('refuses an operation registered by automatic persisted queries on /graphql when its hash is sent to the contract', async () => {
+    const query = '{ product(id: "p1") { stock } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    expect((await gateway.graphql(query, { extensions: { persistedQuery } })).body).toEqual({ data: { product: { stock: 7 } } });
+    const byHash = await gateway.graphql(undefined, { extensions: { persistedQuery }, path: '/public/graphql' });
+    expect(answer(byHash)).toEqual(invalid('Cannot query field "stock" on type "Product".'));
   });
 
   it('introspection shows the contract only', async () => {

@@ -52,6 +52,11 @@ describe('contracts: the supergraph filtered by @tag', () => {
     expect(api).toBe('type Product {\n  id: ID!\n  name: String!\n}\n\ntype Query {\n  product(id: ID!): Product\n}');
   });
 
+  it('an include tag on a root type includes all its fields', () => {
+    const supergraph = supergraphOf('type Query @tag(name: "partner") { a: String  b: String @tag(name: "internal") }  type Mutation { c: String }');
+    expect(contract(supergraph, { include: ['partner'], exclude: ['internal'] }).api).toBe('type Query {\n  a: String\n}');
+  });
+
   it('a field whose required argument has an excluded type goes with it; a type left without fields goes too', () => {
     const supergraph = supergraphOf(
       `type Query { find(by: Key!): Thing  things: [Thing!]!  ok: String }

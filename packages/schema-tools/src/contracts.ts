@@ -30,7 +30,7 @@ import YAML from 'yaml';
  *   - An element tagged with an `exclude` tag is left out, with everything inside it. Exclusion wins.
  *   - With a non-empty `include`, every object, interface and union type and every object or interface
  *     field is left out unless it (or, for a field, its type) is tagged with an `include` tag. Root types
- *     stay; their untagged fields go.
+ *     stay; their fields go unless tagged (or the root type is).
  * Then what the removals orphan goes too: a field whose type is gone, an optional argument or input field
  * whose type is gone (a required one takes its field with it), a type left without fields, members or
  * values and, with `hide_unreachable_types`, every type no root reaches any more.
@@ -97,7 +97,7 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
     if (excludedTag(type) || (include.size > 0 && composite && !roots.has(type as ObjectType) && !includedTag(type))) hidden.add(type);
     if (type instanceof ObjectType || type instanceof InterfaceType) {
       for (const field of type.fields()) {
-        if (excludedTag(field) || (include.size > 0 && !includedTag(field) && !(includedTag(type) && !roots.has(type as ObjectType)))) hidden.add(field);
+        if (excludedTag(field) || (include.size > 0 && !includedTag(field) && !includedTag(type))) hidden.add(field);
         for (const arg of field.arguments()) if (excludedTag(arg)) hidden.add(arg);
       }
     }
