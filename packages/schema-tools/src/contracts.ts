@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import {
   baseType,
   CORE_VERSIONS,
-  FieldDefinition,
   INACCESSIBLE_VERSIONS,
   inaccessibleIdentity,
   InputObjectType,
@@ -16,9 +15,7 @@ import {
   tagIdentity,
   UnionType,
   EnumType,
-  type ArgumentDefinition,
   type CoreFeature,
-  type InputFieldDefinition,
   type NamedType,
   type Schema,
   type SchemaElement,
@@ -67,7 +64,8 @@ export function readContracts(path: string): ContractDefinition[] {
 
 export type ContractOutcome = { ok: true; supergraphSdl: string; hidden: string[] } | { ok: false; errors: string[] };
 
-type Hideable = NamedType | FieldDefinition<ObjectType | InterfaceType> | ArgumentDefinition<FieldDefinition<ObjectType | InterfaceType>> | InputFieldDefinition | SchemaElement<any, any>;
+/** A type, field, argument, input field or enum value. */
+type Hideable = SchemaElement<any, any>;
 
 /**
  * The contract's supergraph: the full one with `@inaccessible` on everything the contract leaves out, so
@@ -106,7 +104,7 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
   }
 
   // What the removals orphan, until nothing changes.
-  const errors: string[] = [];
+  const errors = new Set<string>();
   let changed = true;
   const hide = (element: Hideable) => {
     if (hidden.has(element)) return;
@@ -128,7 +126,7 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
           }
         }
         if (type.fields().every((f) => hidden.has(f))) {
-          if (type === schema.schemaDefinition.root('query')?.type) errors.push(`contract ${contract.name} leaves the Query type without fields`);
+          if (type === schema.schemaDefinition.root('query')?.type) errors.add(`contract ${contract.name} leaves the Query type without fields`);
           else hide(type);
         }
       } else if (type instanceof InputObjectType) {
@@ -148,7 +146,7 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
       for (const type of apiTypes.filter(visible)) if (!reached.has(type)) hide(type);
     }
   }
-  if (errors.length) return { ok: false, errors };
+  if (errors.size) return { ok: false, errors: [...errors] };
 
   const inaccessible = inaccessibleDirectiveOf(schema);
   // An element inside a hidden type goes with it; marking the type is enough.
@@ -159,7 +157,7 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
     return false;
   };
   const marked = [...hidden].filter((e) => !parentHidden(e));
-  for (const element of marked) (element as SchemaElement<any, any>).applyDirective(inaccessible);
+  for (const element of marked) element.applyDirective(inaccessible);
   const supergraph = printSchema(schema);
   try {
     Supergraph.build(supergraph, { supportedFeatures: null }).apiSchema();
