@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { FieldDefinition, Supergraph, type EnumType } from '@apollo/federation-internals';
-import type { QueryPlanner } from '@apollo/query-planner';
+import { FieldDefinition, Supergraph, type EnumType, type Operation } from '@apollo/federation-internals';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 /** One field moved by `@override(from:, label: "percent(N)")`: served by `to` on N% of requests, else by `from`. */
@@ -12,6 +11,11 @@ export interface OverriddenField {
   percent: number;
   from: string;
   to: string;
+}
+
+/** The part of @apollo/query-planner's QueryPlanner (a dependency of @apollo/gateway) that takes labels. */
+export interface QueryPlanner {
+  buildQueryPlan(operation: Operation, options?: { overrideConditions?: Map<string, boolean> }): unknown;
 }
 
 /** How the gateway decides labels and reports what it decided. */

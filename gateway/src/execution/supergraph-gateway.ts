@@ -1,9 +1,8 @@
 import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import type { QueryPlanner } from '@apollo/query-planner';
 import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext, ResolvedOperation } from '../core/context';
-import { OverrideLabels, type ProgressiveOverride } from './progressive-override';
+import { OverrideLabels, type ProgressiveOverride, type QueryPlanner } from './progressive-override';
 import { ObservedQueryPlanCache, type QueryPlanCacheObserver } from './query-plan-cache';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
