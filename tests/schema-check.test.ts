@@ -71,7 +71,7 @@ describe('npm run schema:check', () => {
 
   it('fails when the committed supergraph is stale', () => {
     const ws = workspace();
-    ws.edit('users', (s) => s.replace('  name: String!\n', '  name: String!\n  nickname: String\n'));
+    ws.edit('users', (s) => s.replace('  displayName: String!\n', '  displayName: String!\n  nickname: String\n'));
     const report = checkSchemas(ws);
     expect(report.problems.join('\n')).toMatch(/is stale.*npm run compose/);
     ws.recompose();
