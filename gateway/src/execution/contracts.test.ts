@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '../testing/test-gateway';
 const CATALOGUE = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag", "@authenticated"])
   interface Node { id: ID! }
-  type Product implements Node @key(fields: "id") { id: ID! name: String! stock: Int! @tag(name: "internal") }
+  type Product implements Node @key(fields: "id") { id: ID! name: String! stock: Int! @tag(name: "internal") weight: Int! @tag(name: "internal") }
   type Note implements Node @tag(name: "internal") { id: ID! text: String! }
   union Result = Product | Note
   type Account { id: ID! email: String }
@@ -23,10 +23,17 @@ const CATALOGUE = `
   }
 `;
 const INVENTORY = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag"])
-  type Product @key(fields: "id") { id: ID! rating: Int! warehouse: String! @tag(name: "internal") }
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag", "@external", "@requires"])
+  type Product @key(fields: "id") {
+    id: ID!
+    rating: Int!
+    warehouse: String! @tag(name: "internal")
+    weight: Int! @external
+    "Needs the weight, which the contract hides but the planner still fetches."
+    shipping: Int! @requires(fields: "weight")
+  }
 `;
-const lamp = { __typename: 'Product', id: 'p1', name: 'Lamp', stock: 7 };
+const lamp = { __typename: 'Product', id: 'p1', name: 'Lamp', stock: 7, weight: 3 };
 const note = { __typename: 'Note', id: 'n1', text: 'supplier owes us 40 lamps' };
 
 let gateway: TestGateway;
@@ -41,7 +48,15 @@ beforeAll(async () => {
           Result: { __resolveType: (value: { __typename: string }) => value.__typename },
         },
       },
-      inventory: { sdl: INVENTORY, resolvers: { Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, rating: 4, warehouse: 'Leeds' }) } } },
+      inventory: {
+        sdl: INVENTORY,
+        resolvers: {
+          Product: {
+            __resolveReference: (ref: { id: string; weight?: number }) => ({ id: ref.id, rating: 4, warehouse: 'Leeds', weight: ref.weight }),
+            shipping: (product: { weight: number }) => product.weight * 150,
+          },
+        },
+      },
     },
     contracts: { public: { path: '/public/graphql', exclude: ['internal'] } },
     config: { 'limits.max_aliases': 4, 'telemetry.exporters.logging.level': 'warn' },
@@ -64,6 +79,12 @@ describe('a contract served on its own path', () => {
     expect(answer(await gateway.graphql(query))).toEqual(expected);
   });
 
+  it('a field that @requires a hidden field is served: the planner still fetches the hidden one, the client never sees it', async () => {
+    const asked = gateway.received.catalogue!.length;
+    expect(answer(await onPublic('{ product(id: "p1") { shipping } }'))).toEqual({ status: 200, body: { data: { product: { shipping: 450 } } } });
+    expect(gateway.received.catalogue!.slice(asked).map((call) => JSON.parse(call.body).query)).toEqual([expect.stringContaining('weight')]);
+  });
+
   it('the full supergraph on /graphql still serves what the contract hides', async () => {
     const answered = await gateway.graphql('{ product(id: "p1") { stock warehouse } notes { text } }');
     expect(answered.body).toEqual({ data: { product: { stock: 7, warehouse: 'Leeds' }, notes: [{ text: note.text }] } });
@@ -74,6 +95,7 @@ describe('a contract served on its own path', () => {
     ['a direct selection', '{ product(id: "p1") { stock } }', ['Cannot query field "stock" on type "Product".']],
     ['an alias', '{ product(id: "p1") { inStock: stock } }', ['Cannot query field "stock" on type "Product".']],
     ['a field of another subgraph', '{ product(id: "p1") { warehouse } }', ['Cannot query field "warehouse" on type "Product".']],
+    ['a field another field @requires', '{ product(id: "p1") { shipping weight } }', ['Cannot query field "weight" on type "Product".']],
     ['a named fragment', '{ product(id: "p1") { ...Internal } } fragment Internal on Product { stock }', ['Cannot query field "stock" on type "Product".']],
     ['an inline fragment on the hidden type', '{ search { ... on Note { text } } }', ['Unknown type "Note". Did you mean "Node"?']],
     ['a fragment on the hidden type through an interface', '{ node(id: "n1") { ...N } } fragment N on Note { text }', ['Unknown type "Note". Did you mean "Node"?']],
@@ -103,7 +125,7 @@ describe('a contract served on its own path', () => {
     const answered = await onPublic('{ product: __type(name: "Product") { fields { name } } note: __type(name: "Note") { name } node: __type(name: "Node") { possibleTypes { name } } result: __type(name: "Result") { possibleTypes { name } } }');
     expect(answered.body).toEqual({
       data: {
-        product: { fields: [{ name: 'id' }, { name: 'name' }, { name: 'rating' }] },
+        product: { fields: [{ name: 'id' }, { name: 'name' }, { name: 'rating' }, { name: 'shipping' }] },
         note: null,
         node: { possibleTypes: [{ name: 'Product' }] },
         result: { possibleTypes: [{ name: 'Product' }] },
