@@ -183,6 +183,14 @@ describe('contracts config', () => {
     expect(publicReport.json()).not.toHaveProperty('contracts');
   });
 
+  it('a missing contract file stops the gateway at start, naming the contract', async () => {
+    const start = startTestGateway({
+      subgraphs: { catalogue: { sdl: CATALOGUE, resolvers: {} } },
+      config: { contracts: { partner: { path: '/partner/graphql', schema_path: '/nonexistent/partner.graphql' } } },
+    });
+    await expect(start).rejects.toThrow(/^contracts\.partner\.schema_path: supergraphPath: cannot read \/nonexistent\/partner\.graphql: ENOENT/);
+  });
+
   it('answers 404 on a path that serves no contract', async () => {
     expect((await gateway.graphql('{ product(id: "p1") { id } }', { path: '/internal/graphql' })).status).toBe(404);
   });

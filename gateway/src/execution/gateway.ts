@@ -41,7 +41,16 @@ export function createExecution(
     return { supergraph, gateway };
   };
   const { supergraph, gateway } = served(config.supergraphPath);
-  const contracts = new Map((config.contracts ?? []).map((c) => [c.name, served(c.supergraphPath)]));
+  const contracts = new Map(
+    (config.contracts ?? []).map((c) => {
+      try {
+        return [c.name, served(c.supergraphPath)];
+      } catch (err) {
+        // The manager names the supergraph's keys; say which contract's file it was.
+        throw new Error(`contracts.${c.name}.schema_path: ${(err as Error).message}`);
+      }
+    }),
+  );
   return {
     gateway,
     supergraph,
