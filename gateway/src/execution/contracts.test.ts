@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { filterSupergraph } from '@switchyard/schema-tools';
 import { loadGatewayConfig } from '../config';
 import { startTestGateway, type TestGateway } from '../testing/test-gateway';
 
@@ -163,6 +165,31 @@ describe('a contract served on its own path', () => {
       status: 400,
       body: { errors: [{ message: 'Maximum aliases limit exceeded in this operation (aliases: 5, max_aliases: 4)', extensions: { code: 'MAX_ALIASES_LIMIT', aliases: 5, max_aliases: 4 } }] },
     });
+  });
+});
+
+describe('a contract file that changes', () => {
+  it('is reloaded like the supergraph: the new contract is served on the same path without a restart', async () => {
+    const reloading = await startTestGateway({
+      subgraphs: { catalogue: { sdl: CATALOGUE, resolvers: { Query: { product: () => lamp } } } },
+      contracts: { public: { path: '/public/graphql', exclude: ['internal'] } },
+      config: { 'supergraph.hot_reload': true, 'telemetry.exporters.logging.level': 'warn' },
+    });
+    try {
+      const stock = () => reloading.graphql('{ product(id: "p1") { stock } }', { path: '/public/graphql' });
+      expect((await stock()).status).toBe(400);
+      const contract = reloading.gateway.execution.contracts.get('public')!.supergraph;
+      // The same supergraph, now filtered without hiding stock: what npm run compose writes after a contracts.yaml edit.
+      const next = filterSupergraph(reloading.gateway.execution.supergraph.active.sdl, { name: 'public', include: [], exclude: ['partner'], hideUnreachableTypes: true });
+      if (!next.ok) throw new Error(next.errors.join('\n'));
+      const before = contract.active.hash;
+      writeFileSync(contract.active.path, next.supergraphSdl);
+      // The file watcher's event, not a clock, decides when: wait for the swap.
+      for (const deadline = Date.now() + 10_000; contract.active.hash === before && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      expect((await stock()).body).toEqual({ data: { product: { stock: 7 } } });
+    } finally {
+      await reloading.close();
+    }
   });
 });
 
