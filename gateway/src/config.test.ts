@@ -57,6 +57,7 @@ const DEFAULTS: GatewayConfig = {
       timeout: 10_000,
       connections: 64,
       keep_alive_timeout: 30_000,
+      deduplicate_query: true,
       retry: { enabled: false, max_attempts: 3, min_delay: 20, max_delay: 500, retry_mutations: false, budget: { ratio: 0.2, window: 10_000, min_per_second: 1 } },
       circuit_breaker: { enabled: false, error_threshold: 0.5, volume_threshold: 10, reset_timeout: 10_000, half_open_attempts: 3, error_status_codes: [500, 502, 503, 504] },
       criticality: 'optional',
@@ -139,6 +140,7 @@ describe('loadGatewayConfig', () => {
           products: {
             timeout: 5000,
             criticality: 'critical',
+            deduplicate_query: true,
             retry: { enabled: true, max_attempts: 2, min_delay: 10, max_delay: 200, retry_mutations: false, budget: { ratio: 0.1, window: 30_000, min_per_second: 0 } },
             circuit_breaker: { enabled: true, error_threshold: 0.6, volume_threshold: 20, reset_timeout: 5000, half_open_attempts: 2, error_status_codes: [502, 503, 504] },
           },

@@ -19,6 +19,7 @@ import { useRateLimit } from './plugins/rate-limit/useRateLimit';
 import { useSubgraphErrors } from './plugins/subgraph-errors/useSubgraphErrors';
 import { useTracing } from './plugins/tracing/useTracing';
 import { trafficSettingsFor } from './transport/config';
+import { deduplicateInflight } from './transport/inflight-dedup';
 import { RetryBudget, RetryPolicy, retryCounter } from './transport/retry';
 import { requestIdOf, sleep, SubgraphDataSource, type Sleep } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphFetched, type SubgraphHttpClient } from './transport/subgraph-http-client';
@@ -98,7 +99,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
   try {
     let pipeline: Pipeline | undefined;
     const fetched: SubgraphFetched = (context, response) => pipeline?.subgraphResponse(context, response);
-    const transport = services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched);
+    const transport = deduplicateInflight(services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched), fetched);
     disposals.push(() => transport.close());
     const shaping = config.traffic_shaping;
     const retries = retryPolicies(config, services, now);
@@ -115,7 +116,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
           subgraph,
           url,
           transport,
-          trafficSettingsFor(shaping, subgraph).timeout,
+          trafficSettingsFor(shaping, subgraph),
           (context, request) => pipeline!.subgraphRequest(context, request),
           now,
           retries(subgraph),

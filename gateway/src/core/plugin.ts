@@ -59,6 +59,11 @@ export interface SubgraphResponse {
   readonly status?: number;
   /** Why it failed (timeout, connection_refused, a status), or undefined. */
   readonly errorType?: string;
+  /**
+   * Not a call of its own: it waited on an identical fetch in flight (traffic_shaping deduplicate_query),
+   * whose own outcome is reported with that fetch. Every prepared fetch gets exactly one response.
+   */
+  readonly shared?: boolean;
 }
 
 /** The answer about to be sent. Plugins may add headers or extensions in onResponse. */

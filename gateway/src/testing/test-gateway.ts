@@ -18,7 +18,7 @@ import { SubgraphFetchError, type SubgraphCall, type SubgraphFetched, type Subgr
 export interface FakeSubgraph {
   sdl: string;
   resolvers: GraphQLResolverMap<FakeSubgraphContext>;
-  /** Makes the subgraph fail the way a real one can: throw to fail the fetch, return a body to answer with it. */
+  /** Makes the subgraph fail the way a real one can: throw to fail the fetch, return a body to answer with it, undefined (or a promise of it) to let the resolvers answer. */
   answer?: (call: SubgraphCall) => unknown;
 }
 
@@ -109,7 +109,8 @@ export async function startTestGateway(options: {
   const answer = async (call: SubgraphCall): Promise<unknown> => {
     const fake = options.subgraphs[call.subgraph]!;
     if (fake.answer) {
-      const answered = fake.answer(call);
+      // A held answer (a promise) that comes to undefined is answered by the resolvers, once released.
+      const answered = await fake.answer(call);
       if (answered !== undefined) return answered;
     }
     const { query, variables, operationName } = JSON.parse(call.body);

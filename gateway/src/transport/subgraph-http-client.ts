@@ -17,6 +17,8 @@ export interface SubgraphCall {
   timeoutMs: number;
   /** The client's request: when it disconnects or passes its deadline, this call stops too. */
   signal?: AbortSignal;
+  /** May share the answer of an identical fetch in flight (a query, with deduplicate_query on). */
+  shareable?: boolean;
   /** A readiness probe: not subgraph traffic, so nobody is told of it. */
   probe?: boolean;
   /** The client request this fetch serves, for whoever is told of it. */
