@@ -52,7 +52,7 @@ const DEFAULTS: GatewayConfig = {
   apq: { enabled: true, router: { cache: { in_memory: { limit: 512 } } } },
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
   traffic_shaping: {
-    router: { timeout: 30_000 },
+    router: { timeout: 30_000, dedupe: { enabled: true } },
     all: {
       timeout: 10_000,
       connections: 64,

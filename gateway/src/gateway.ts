@@ -129,7 +129,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
       for (const plugin of [...started].reverse()) await plugin.dispose?.();
     });
     await plugins(config, { ...services, now }, metrics, started);
-    pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection });
+    pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection, dedupe: shaping.router.dedupe.enabled });
     await execution.gateway.start();
     disposals.push(() => execution.gateway.stop());
     // Checked at start, so a misspelt name does not quietly leave a subgraph optional, masked or unchecked.

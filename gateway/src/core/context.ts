@@ -63,6 +63,13 @@ export interface CostAssessment {
   result: 'COST_OK' | 'COST_ESTIMATED_TOO_EXPENSIVE';
 }
 
+/** Why a request's signal aborted when its deadline passed, as opposed to its client going away. */
+export class DeadlinePassed extends Error {
+  constructor() {
+    super('deadline passed');
+  }
+}
+
 /**
  * Everything one request carries from plugin to plugin, created when its first byte arrives. Plugins
  * read it and fill in their part (identity the principal, demand control the cost); nothing about a
@@ -77,7 +84,7 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** Epoch ms by which the request must be answered (traffic_shaping.router.timeout); no subgraph fetch is given longer. */
   readonly deadline: number;
-  /** Aborts when the client disconnects or the deadline passes. */
+  /** Aborts when the client disconnects or the deadline passes (reason: a DeadlinePassed). */
   readonly signal: AbortSignal;
   readonly http: {
     readonly method: string;

@@ -1,6 +1,8 @@
 import { maskUnexpectedErrors, withSpan, type Logger } from '@switchyard/service-kit';
 import { GraphQLError, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions } from 'graphql';
 import type { Execution } from '../execution/gateway';
+import { InflightExecutions } from '../execution/inflight-executions';
+import type { PlannedOperation } from '../execution/supergraph-gateway';
 import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
 import { changedQueryHash, OperationReader } from './operation';
 import { Refusal, type CompleteResult, type GatewayPlugin, type GatewayResponse, type SubgraphRequest, type SubgraphResponse } from './plugin';
@@ -11,6 +13,8 @@ export interface PipelineOptions {
   logger: Logger;
   /** Answer introspection queries; off also hides "Did you mean" suggestions. */
   introspection: boolean;
+  /** Identical queries of one caller in flight at once share one execution (traffic_shaping.router.dedupe). */
+  dedupe?: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -26,6 +30,7 @@ export class Pipeline {
   private readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   private readonly hooks: { [K in HookName]: GatewayPlugin[] };
   private readonly validChanges = new WeakMap<GraphQLSchema, WeakSet<DocumentNode>>();
+  private readonly inflight?: InflightExecutions;
 
   constructor(private readonly options: PipelineOptions) {
     const names = new Set<string>();
@@ -47,6 +52,7 @@ export class Pipeline {
       introspection: options.introspection,
     });
     this.formatError = maskUnexpectedErrors(options.logger);
+    if (options.dedupe) this.inflight = new InflightExecutions();
     this.hooks = Object.fromEntries(HOOKS.map((hook) => [hook, options.plugins.filter((p) => p[hook])])) as Pipeline['hooks'];
   }
 
@@ -111,12 +117,16 @@ export class Pipeline {
       changes.push([plugin.name, change.cacheKey]);
       if (change.completeResult) completions.unshift(change.completeResult);
     }
-    const result = await this.options.execution.gateway.execute(context, {
+    const planned: PlannedOperation = {
       operation,
       document,
       source: operation.source,
       queryHash: changes.length > 0 ? changedQueryHash(operation.queryHash, changes) : operation.queryHash,
-    });
+    };
+    const { gateway } = this.options.execution;
+    const result = this.inflight
+      ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned))
+      : await gateway.execute(context, planned);
     for (const complete of completions) complete(result);
     return this.answer(context, result);
   }

@@ -39,7 +39,17 @@ const retryOverrideSchema = retrySchema.omit({ budget: true }).partial().extend(
 export const trafficShapingConfigSchema = z
   .object({
     router: z
-      .object({ timeout: timeout.default('30s').describe('Whole-request deadline, also the HTTP request timeout. env REQUEST_TIMEOUT') })
+      .object({
+        timeout: timeout.default('30s').describe('Whole-request deadline, also the HTTP request timeout. env REQUEST_TIMEOUT'),
+        dedupe: z
+          .object({
+            enabled: booleanFromEnv
+              .default(true)
+              .describe('Identical queries from one caller in flight at once (same operation, variables, principal and headers) share one execution. env OPERATION_DEDUPE'),
+          })
+          .strict()
+          .default({}),
+      })
       .strict()
       .default({}),
     all: z
@@ -86,6 +96,7 @@ export const trafficShapingEnvBindings: EnvBindings = {
   SUBGRAPH_RETRY: 'traffic_shaping.all.retry.enabled',
   CIRCUIT_BREAKER: 'traffic_shaping.all.circuit_breaker.enabled',
   SUBGRAPH_DEDUPLICATE_QUERY: 'traffic_shaping.all.deduplicate_query',
+  OPERATION_DEDUPE: 'traffic_shaping.router.dedupe.enabled',
 };
 
 /** What applies to one subgraph: `all`, with the keys its own entry sets replaced. */
