@@ -179,6 +179,8 @@ describe('in-flight deduplication through the whole gateway', () => {
       },
       config: {
         'subgraph_identity.signing_secret': SECRET,
+        // Identical operations would share one execution before any fetch: here each executes, and the fetches are shared.
+        'traffic_shaping.router.dedupe.enabled': false,
         'authentication.api_keys.keys': Object.entries(KEYS).map(([name, key]) => ({ name, sha256: hashApiKey(key), scopes: [] })),
         ...config,
       },
