@@ -6,7 +6,7 @@
  *   - apollo: bare @apollo/gateway (bench/bare-gateway.ts);
  *   - hive-jit: Hive Gateway, `hive-gateway supergraph <file> --jit`;
  *   - hive-router: Hive Gateway on Hive Router's Rust query planner, `--hive-router-runtime`;
- *   - switchyard: this checkout's compiled `switchyard` command with every plugin at its production defaults.
+ *   - switchyard: this checkout's compiled `switchyard` command in production, every plugin on (switchyardEnv).
  * Three queries (bench/stand-in-subgraphs.ts) under two workloads: identical requests from every client, and a
  * distinct client identity (Authorization bearer token) on every request, so no two requests can share work.
  * Before measuring, every gateway's answer to every query must equal Switchyard's; one that differs is not
@@ -22,6 +22,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { startDevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import { readSupergraphFile } from '../gateway/src/execution/supergraph';
+import { PLATFORM_GATEWAY_ENV } from '../scripts/platform-gateway-env';
 import { freePort, repoRoot, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { BENCH_SCOPES, CONCURRENCY, median, medianOf, ROUNDS, runBenchmark, SECONDS, sendLoad, type LoadResult, type Post } from './load';
 import { COMPARED_QUERIES, SUBGRAPHS, type ComparedQuery, type FetchCount, type SubgraphName } from './stand-in-subgraphs';
@@ -51,11 +52,22 @@ interface Contender {
   refused?: string;
 }
 
-/** Switchyard's environment for the stage: the production configuration, as bench/gateway.ts starts it. */
+/**
+ * Switchyard's environment for the stage: the production configuration as bench/gateway.ts starts it, with
+ * every plugin that is off by default turned on as the platform runs it (retries and circuit breakers,
+ * scripts/platform-gateway-env.ts) and rate limiting on (memory store), its user budget raised so that the
+ * benchmark's one client pays for every check and is never refused. Persisted-operation safelisting and
+ * trace export stay off: they need a manifest and a collector this benchmark does not have.
+ */
 export function switchyardEnv(stage: Stage): Record<string, string> {
+  const config = join(mkdtempSync(join(tmpdir(), 'bench-switchyard-')), 'gateway.yaml');
+  const unrefused = { requests: 1_000_000_000, cost: 1_000_000_000_000 };
+  writeFileSync(config, JSON.stringify({ rate_limit: { enabled: true, store: 'memory', classes: { anonymous: unrefused, user: unrefused } } }));
   return {
+    ...PLATFORM_GATEWAY_ENV,
     NODE_ENV: 'production',
     LOG_LEVEL: 'error',
+    CONFIG_FILE: config,
     SUPERGRAPH_PATH: join(repoRoot, 'gateway', 'supergraph.graphql'),
     SUBGRAPH_USERS_URL: stage.urls.users,
     SUBGRAPH_PRODUCTS_URL: stage.urls.products,

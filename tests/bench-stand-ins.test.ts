@@ -6,7 +6,7 @@
  * Switchyard's; starting the peers here would cost CI more than the 20 s this file may take.)
  */
 import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer';
-import { loadGatewayConfig } from '../gateway/src/config';
+import { loadGatewayConfig, type GatewayConfig } from '../gateway/src/config';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { switchyardEnv } from '../bench/compare';
 import { BENCH_SCOPES } from '../bench/load';
@@ -16,6 +16,7 @@ describe('npm run bench: the stand-in subgraphs through Switchyard', () => {
   const { users, products, orders } = standInData();
   let standIns: Awaited<ReturnType<typeof startStandInSubgraphs>>;
   let issuer: DevIssuer;
+  let config: GatewayConfig;
   let gateway: RunningGateway;
   let tokens: string[];
 
@@ -23,9 +24,8 @@ describe('npm run bench: the stand-in subgraphs through Switchyard', () => {
     standIns = await startStandInSubgraphs();
     issuer = await startDevIssuer({ port: 0 });
     const stage = { supergraph: '', urls: standIns.urls, jwt: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: issuer.audience } };
-    gateway = await startGateway(
-      loadGatewayConfig({ env: { ...switchyardEnv(stage), IDENTITY_SIGNING_SECRET: process.env.IDENTITY_SIGNING_SECRET! }, overrides: { 'supergraph.listen': '127.0.0.1:0' } }),
-    );
+    config = loadGatewayConfig({ env: { ...switchyardEnv(stage), IDENTITY_SIGNING_SECRET: process.env.IDENTITY_SIGNING_SECRET! }, overrides: { 'supergraph.listen': '127.0.0.1:0' } });
+    gateway = await startGateway(config);
     tokens = await Promise.all(['bench_client_0', 'bench_client_1'].map((sub) => issuer.issue(sub, { scopes: BENCH_SCOPES })));
   });
 
@@ -46,6 +46,19 @@ describe('npm run bench: the stand-in subgraphs through Switchyard', () => {
     const { total } = (await (await fetch(`${standIns.url}/fetches`)).json()) as FetchCount;
     return { status: res.status, body: await res.json(), fetches: total };
   }
+
+  it('Switchyard runs in production with the plugins that are off by default on: rate limiting, retries, circuit breakers', () => {
+    expect({
+      // Off only under NODE_ENV=production's closed defaults.
+      introspection: config.supergraph.introspection,
+      rateLimit: config.rate_limit.enabled,
+      retry: config.traffic_shaping.all.retry.enabled,
+      circuitBreaker: config.traffic_shaping.all.circuit_breaker.enabled,
+      demandControl: config.demand_control.enabled,
+      authorization: config.authorization.directives.enabled,
+      jwt: config.authentication.router.jwt?.jwks.map((j) => j.url),
+    }).toEqual({ introspection: false, rateLimit: true, retry: true, circuitBreaker: true, demandControl: true, authorization: true, jwt: [issuer.jwksUrl] });
+  });
 
   const product = (id: string) => products.find((p) => p.id === id)!;
 
