@@ -102,7 +102,10 @@ const subgraphUrlEnv = (stage: Stage) => Object.fromEntries(SUBGRAPHS.map((s) =>
  */
 function peerSupergraph(urls: Record<SubgraphName, string>): string {
   let sdl = readSupergraphFile(join(repoRoot, 'gateway', 'supergraph.graphql'), {}).gatewaySdl;
-  for (const name of SUBGRAPHS) sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]*"`), `$1"${urls[name]}"`);
+  for (const name of SUBGRAPHS) {
+    sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]*"`), `$1"${urls[name]}"`);
+    if (!sdl.includes(`"${urls[name]}"`)) throw new Error(`the supergraph declares no @join__graph for ${name}`);
+  }
   const file = join(mkdtempSync(join(tmpdir(), 'bench-compare-')), 'supergraph.graphql');
   writeFileSync(file, sdl);
   return file;
