@@ -16,7 +16,7 @@
  * Env: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_ONLY (names, comma-separated), BENCH_IDENTITIES.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
@@ -78,7 +78,10 @@ export function switchyardEnv(stage: Stage): Record<string, string> {
   };
 }
 
-const hiveGateway = join(repoRoot, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
+// The peers are installed apart (bench/peers, its own lock file), on first use: the repository's npm ci
+// would otherwise carry some 700 packages that only this command needs.
+const peersDir = join(repoRoot, 'bench', 'peers');
+const hiveGateway = join(peersDir, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
 const hive = (flag: string) => (stage: Stage, port: number) =>
   // --fork 1: one process, as every other contender is.
   spawnCommand(process.execPath, [hiveGateway, 'supergraph', stage.supergraph, flag, '--fork', '1', '--host', '127.0.0.1', '--port', String(port)], { NODE_ENV: 'production' });
@@ -137,6 +140,10 @@ async function main(): Promise<void> {
   const unknown = ONLY?.filter((name) => !CONTENDERS.some((c) => c.name === name)) ?? [];
   if (unknown.length) throw new Error(`BENCH_ONLY: no contender ${unknown.join(', ')}; there are ${CONTENDERS.map((c) => c.name).join(', ')}`);
   const contenders: Contender[] = CONTENDERS.filter((c) => !ONLY || ONLY.includes(c.name)).map((c) => ({ ...c, peakRssMb: 0 }));
+  if (contenders.some((c) => c.name.startsWith('hive-')) && !existsSync(hiveGateway)) {
+    process.stdout.write('installing the peer gateways into bench/peers (once)...\n');
+    execFileSync('npm', ['ci', '--prefix', peersDir, '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+  }
   if (contenders.some((c) => c.name === 'switchyard')) {
     process.stdout.write('building the switchyard command (npm run build)...\n');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });

@@ -2,8 +2,8 @@
  * Package boundaries: each workspace's package.json declares exactly the packages its built sources import,
  * so the image of one service installs that service's dependencies and no other's. Type-only imports may rely on
  * the root devDependencies instead, scripts/ and bench/ on the root manifest, and test code, which a development
- * checkout runs with every manifest installed, on any package the repository declares. bench/ is a workspace
- * only to hold the peer gateways npm run bench runs, as its devDependencies: nothing built declares them.
+ * checkout runs with every manifest installed, on any package the repository declares. The peer gateways npm
+ * run bench runs are declared in bench/peers, which is no workspace: npm ci does not install them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -39,10 +39,8 @@ const workspaceDirs = root.workspaces!.flatMap((pattern) =>
         .filter((dir) => existsSync(path.join(repoRoot, dir, 'package.json')))
     : [pattern],
 );
-const allWorkspaces = workspaceDirs.map((dir) => ({ dir, manifest: manifestOf(dir) }));
-/** The workspaces that are built and shipped; bench is not one of them. */
-const workspaces = allWorkspaces.filter((w) => w.dir !== 'bench');
-const bench = manifestOf('bench');
+const workspaces = workspaceDirs.map((dir) => ({ dir, manifest: manifestOf(dir) }));
+const benchPeers = manifestOf('bench/peers');
 const workspaceNames = workspaces.map((w) => w.manifest.name);
 const declaredAnywhere = [...rootDeclared, ...workspaceNames, ...workspaces.flatMap((w) => Object.keys(w.manifest.dependencies ?? {}))];
 
@@ -174,27 +172,27 @@ describe('the root package', () => {
   });
 });
 
-describe('workspace bench', () => {
-  it('declares only devDependencies: the peer gateways npm run bench runs as commands', () => {
-    expect({ dependencies: bench.dependencies, devDependencies: Object.keys(bench.devDependencies ?? {}).sort() }).toEqual({
-      dependencies: undefined,
-      devDependencies: ['@graphql-hive/gateway', '@graphql-hive/router-runtime'],
-    });
+describe('the bench peers (bench/peers)', () => {
+  it('are the peer gateways npm run bench runs, and nothing else', () => {
+    expect(Object.keys({ ...benchPeers.dependencies, ...benchPeers.devDependencies }).sort()).toEqual(['@graphql-hive/gateway', '@graphql-hive/router-runtime']);
   });
 
-  it('shares none of them with the gateway, the subgraphs or the root manifest', () => {
-    const peers = Object.keys(bench.devDependencies ?? {});
+  it('are no workspace, in no manifest of the repository and not in its lock file, so npm ci never installs them', () => {
+    expect(workspaceDirs).not.toContain('bench/peers');
+    const peers = Object.keys(benchPeers.dependencies ?? {});
     const elsewhere = [root, ...workspaces.map((w) => w.manifest)].flatMap((m) => Object.keys({ ...m.dependencies, ...m.devDependencies }));
     expect(peers.filter((pkg) => elsewhere.includes(pkg))).toEqual([]);
+    const locked = Object.keys(JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')).packages);
+    expect(locked.filter((entry) => peers.some((pkg) => entry.endsWith(`node_modules/${pkg}`)))).toEqual([]);
   });
 });
 
 it('every package is declared with one version range wherever it is declared, and workspaces at their own version', () => {
   const ranges = new Map<string, Set<string>>();
   const declare = (pkg: string, range: string) => ranges.set(pkg, (ranges.get(pkg) ?? new Set()).add(range));
-  for (const { manifest } of [{ manifest: root }, ...allWorkspaces]) {
+  for (const { manifest } of [{ manifest: root }, ...workspaces]) {
     for (const [pkg, range] of Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })) declare(pkg, range);
   }
-  for (const { manifest } of allWorkspaces) declare(manifest.name, manifest.version);
+  for (const { manifest } of workspaces) declare(manifest.name, manifest.version);
   expect([...ranges].filter(([, set]) => set.size > 1).map(([pkg, set]) => `${pkg}: ${[...set].join(', ')}`)).toEqual([]);
 });
