@@ -1,4 +1,4 @@
-import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
+import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { freePort, spawnService, type WatchedProcess } from './processes';
 import { signedHeaders } from './subgraph-requests';
 
@@ -58,7 +58,9 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     ]);
     const orders = await spawn('orders', 'subgraphs/orders/src/main.ts', { PRODUCTS_INTERNAL_URL: products.url });
     const gateway = await spawn('gateway', 'gateway/src/main.ts', {
-      ...PLATFORM_GATEWAY_ENV,
+      // npm start's gateway file; admission is each test's own (gatewayEnv may turn rate limits on).
+      CONFIG_FILE: PLATFORM_GATEWAY_CONFIG,
+      RATE_LIMIT: 'false',
       SUBGRAPH_USERS_URL: `${users.url}/graphql`,
       SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
