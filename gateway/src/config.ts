@@ -129,7 +129,7 @@ const productionConfigSchema = gatewayConfigSchema.superRefine((config, ctx) => 
  * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
  * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
  */
-const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false };
+const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false, 'authorization.explain_denials': false };
 
 function productionDefaults(nodeEnv: string, current: (key: string) => unknown): Record<string, unknown> {
   if (nodeEnv !== 'production') return {};
