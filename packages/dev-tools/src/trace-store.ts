@@ -2,6 +2,7 @@
  * The development trace store: an OTLP/HTTP receiver (JSON encoding) keeping the last traces of every
  * service in memory, for `npm run trace` and the gateway's /debug/traces. npm start runs it and points
  * the services at it with OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL=http/json.
+ * It keeps GraphQL requests only: a browser's GraphiQL assets, favicon and landing page would crowd them out.
  * Written by hand because the collector is a separate binary to install, and all that is needed is to
  * hold a few hundred spans; it never leaves the laptop (it binds to loopback by default).
  */
@@ -115,6 +116,26 @@ export function spansFromOtlp(body: unknown): StoredSpan[] {
   return out;
 }
 
+const SERVER = 2;
+
+/** A span of GraphQL work: the gateway's request span names its operation, a subgraph's graphql-js spans theirs. */
+const isGraphQL = (span: StoredSpan) => span.name.startsWith('graphql') || Object.keys(span.attributes).some((key) => key.startsWith('graphql.'));
+
+/**
+ * The trace's entry span (a server span with no parent: a request from outside) ends last, so when it
+ * arrives the rest of its process's spans are in: a trace with no GraphQL work by then was not a
+ * GraphQL request.
+ */
+const endsNonGraphQLRequest = (span: StoredSpan, earlier: readonly StoredSpan[]) =>
+  span.kind === SERVER && !span.parentSpanId && !isGraphQL(span) && !earlier.some(isGraphQL);
+
+/** How the list names a trace: its root span, the path, and the operation's name, or its type when it has none. */
+function traceName(root: StoredSpan): string {
+  const operation = root.attributes['graphql.operation.name'] ?? root.attributes['graphql.operation.type'];
+  const what = [root.attributes['url.path'], operation].filter(Boolean).join(' ');
+  return what ? `${root.name} ${what}` : root.name;
+}
+
 export async function startTraceStore(options: TraceStoreOptions = {}): Promise<TraceStore> {
   const maxTraces = options.maxTraces ?? 100;
   const maxSpans = options.maxSpansPerTrace ?? 2000;
@@ -126,6 +147,10 @@ export async function startTraceStore(options: TraceStoreOptions = {}): Promise<
       return reply.code(415).send({ error: 'this development store takes OTLP/HTTP JSON: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json' });
     }
     for (const span of spansFromOtlp(request.body)) {
+      if (endsNonGraphQLRequest(span, traces.get(span.traceId) ?? [])) {
+        traces.delete(span.traceId);
+        continue;
+      }
       let spans = traces.get(span.traceId);
       if (!spans) {
         traces.set(span.traceId, (spans = []));
@@ -142,8 +167,7 @@ export async function startTraceStore(options: TraceStoreOptions = {}): Promise<
       const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]!;
       const start = Math.min(...spans.map((s) => s.startMs));
       const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
-      const what = [root.attributes['url.path'], root.attributes['graphql.operation.name']].filter(Boolean).join(' ');
-      return { traceId, root: what ? `${root.name} ${what}` : root.name, service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
+      return { traceId, root: traceName(root), service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
     }),
   );
   app.get<{ Params: { id: string } }>('/traces/:id', async (request, reply) => {
