@@ -63,6 +63,24 @@ describe('the development trace store', () => {
     ]);
   });
 
+  it('judges an export as a whole: a request span listed before its children still drops them, and a subgraph called directly is kept', async () => {
+    await post(
+      exportOf('gateway', [
+        { trace: 7, span: 70, name: 'POST', kind: 2, attributes: [str('url.path', '/graphql')] },
+        { trace: 7, span: 71, parent: 70, name: 'identity', kind: 1 },
+      ]),
+    );
+    // A straggler of the dropped request, in a later export.
+    await post(exportOf('gateway', [{ trace: 7, span: 72, parent: 70, name: 'http csrf', kind: 1 }]));
+    await post(
+      exportOf('products', [
+        { trace: 8, span: 80, name: 'POST', kind: 2, attributes: [str('url.path', '/graphql')] },
+        { trace: 8, span: 81, parent: 80, name: 'graphql.execute', kind: 0 },
+      ]),
+    );
+    expect((await list()).map(([traceId]) => traceId).filter((traceId) => [id(7, 16), id(8, 16)].includes(traceId!))).toEqual([id(8, 16)]);
+  });
+
   it('keeps a request whose span has a parent elsewhere (npm run trace sends a traceparent) and names it by type when unnamed', async () => {
     await post(exportOf('gateway', [{ trace: 6, span: 60, parent: 99, name: 'POST', kind: 2, attributes: [str('url.path', '/graphql'), str('graphql.operation.type', 'mutation')] }]));
     expect((await list())[0]).toEqual([id(6, 16), 'POST /graphql mutation']);

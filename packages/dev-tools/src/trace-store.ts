@@ -122,12 +122,11 @@ const SERVER = 2;
 const isGraphQL = (span: StoredSpan) => span.name.startsWith('graphql') || Object.keys(span.attributes).some((key) => key.startsWith('graphql.'));
 
 /**
- * The trace's entry span (a server span with no parent: a request from outside) ends last, so when it
- * arrives the rest of its process's spans are in: a trace with no GraphQL work by then was not a
- * GraphQL request.
+ * The trace's entry span (a server span with no parent: a request from outside) ends last, so once it is
+ * in, so are the rest of its process's spans: a trace with no GraphQL work by then was no GraphQL request.
+ * Judged over each export as a whole, since an exporter need not list a batch's spans in the order they ended.
  */
-const endsNonGraphQLRequest = (span: StoredSpan, earlier: readonly StoredSpan[]) =>
-  span.kind === SERVER && !span.parentSpanId && !isGraphQL(span) && !earlier.some(isGraphQL);
+const entered = (spans: readonly StoredSpan[]) => spans.some((span) => span.kind === SERVER && !span.parentSpanId);
 
 /** How the list names a trace: its root span, the path, and the operation's name, or its type when it has none. */
 function traceName(root: StoredSpan): string {
@@ -141,16 +140,24 @@ export async function startTraceStore(options: TraceStoreOptions = {}): Promise<
   const maxSpans = options.maxSpansPerTrace ?? 2000;
   // A Map keeps insertion order: the first key is the oldest trace.
   const traces = new Map<string, StoredSpan[]>();
+  /** Traces found not to be GraphQL requests, so that their stragglers are not kept either. */
+  const dropped = new Set<string>();
   const app = Fastify({ bodyLimit: 8 * 1024 * 1024 });
   app.post('/v1/traces', async (request, reply) => {
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return reply.code(415).send({ error: 'this development store takes OTLP/HTTP JSON: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json' });
     }
-    for (const span of spansFromOtlp(request.body)) {
-      if (endsNonGraphQLRequest(span, traces.get(span.traceId) ?? [])) {
-        traces.delete(span.traceId);
-        continue;
-      }
+    const received = new Map<string, StoredSpan[]>();
+    for (const span of spansFromOtlp(request.body)) received.set(span.traceId, [...(received.get(span.traceId) ?? []), span]);
+    for (const [traceId, batch] of received) {
+      const all = [...(traces.get(traceId) ?? []), ...batch];
+      if (!dropped.has(traceId) && !(entered(batch) && !all.some(isGraphQL))) continue;
+      traces.delete(traceId);
+      received.delete(traceId);
+      dropped.add(traceId);
+      if (dropped.size > maxTraces) dropped.delete(dropped.values().next().value!);
+    }
+    for (const span of [...received.values()].flat()) {
       let spans = traces.get(span.traceId);
       if (!spans) {
         traces.set(span.traceId, (spans = []));
