@@ -6,6 +6,7 @@
  * subgraphs, whose config keys are their own).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,6 +60,13 @@ async function main(): Promise<void> {
     : {};
   // One secret per run, shared by the gateway (signs forwarded identities) and the subgraphs (verify them).
   const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
+  // The API key file scripts/platform-gateway.yaml names; made empty the first time (flag wx: never overwritten).
+  mkdirSync(resolve(root, '.switchyard'), { recursive: true });
+  try {
+    writeFileSync(resolve(root, '.switchyard', 'api-keys.yaml'), '[]\n', { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
   // CONFIG_FILE is the gateway's alone: a subgraph would refuse the gateway's keys.
   const { CONFIG_FILE: gatewayConfigFile, ...serviceEnv } = env;
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
