@@ -201,7 +201,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: { CONFIG_FILE: file } }).limits.max_depth).toBe(7);
   });
 
-  it('maps every env var of the README onto the Router-style keys', () => {
+  it('maps every env var of the table in docs/configuration.md onto the Router-style keys', () => {
     const config = loadGatewayConfig({
       env: {
         PORT: '8080',

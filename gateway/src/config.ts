@@ -168,7 +168,7 @@ export interface LoadGatewayConfigOptions {
 }
 
 /**
- * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
+ * Defaults, then the file, then env vars (the table in docs/configuration.md), then --supergraph and overrides; under
  * NODE_ENV=production with closed defaults and the development-only keys refused.
  */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
