@@ -52,7 +52,8 @@ describeIfKubectl('the config each overlay gives a service is config that servic
           // Where the budgets are counted is the one difference: Redis behind the ingress's hop in a cluster, memory on a laptop.
           rate_limit: { ...config.rate_limit, store: undefined, redis: undefined, trusted_proxy_hops: undefined },
           demand_control: config.demand_control,
-          authorization: config.authorization,
+          // Telling a denied caller what it lacks follows NODE_ENV: on for a developer, off when deployed.
+          authorization: { ...config.authorization, explain_denials: undefined },
           traffic_shaping: config.traffic_shaping,
           include_subgraph_errors: config.include_subgraph_errors,
         });
@@ -60,6 +61,7 @@ describeIfKubectl('the config each overlay gives a service is config that servic
         expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
         expect(local.rate_limit).toMatchObject({ enabled: true, store: 'memory', trusted_proxy_hops: 0 });
         expect(deployed.demand_control.mode).toBe('enforce');
+        expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }
     });
