@@ -22,7 +22,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { startDevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import { readSupergraphFile } from '../gateway/src/execution/supergraph';
-import { PLATFORM_GATEWAY_ENV } from '../scripts/platform-gateway-env';
+import { parse as parseYaml } from 'yaml';
+import { PLATFORM_GATEWAY_CONFIG } from '../scripts/platform-gateway';
 import { freePort, repoRoot, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { BENCH_SCOPES, CONCURRENCY, median, medianOf, ROUNDS, runBenchmark, SECONDS, sendLoad, type LoadResult, type Post } from './load';
 import { COMPARED_QUERIES, SUBGRAPHS, type ComparedQuery, type FetchCount, type SubgraphName } from './stand-in-subgraphs';
@@ -53,18 +54,18 @@ interface Contender {
 }
 
 /**
- * Switchyard's environment for the stage: the production configuration as bench/gateway.ts starts it, with
- * every plugin that is off by default turned on as the platform runs it (retries and circuit breakers,
- * scripts/platform-gateway-env.ts) and rate limiting on (memory store), its user budget raised so that the
- * benchmark's one client pays for every check and is never refused. Persisted-operation safelisting and
+ * Switchyard's environment for the stage: in production, configured as npm start and the k8s base run it
+ * (scripts/platform-gateway.yaml: rate limits, demand control, authorization, retries, circuit breakers),
+ * with the rate limits' budgets raised so that the benchmark's one client pays for every check and is never
+ * refused, and no API key file (the benchmark signs in with tokens). Persisted-operation safelisting and
  * trace export stay off: they need a manifest and a collector this benchmark does not have.
  */
 export function switchyardEnv(stage: Stage): Record<string, string> {
   const config = join(mkdtempSync(join(tmpdir(), 'bench-switchyard-')), 'gateway.yaml');
   const unrefused = { requests: 1_000_000_000, cost: 1_000_000_000_000 };
-  writeFileSync(config, JSON.stringify({ rate_limit: { enabled: true, store: 'memory', classes: { anonymous: unrefused, user: unrefused } } }));
+  const { authentication: _apiKeys, ...platform } = parseYaml(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8'));
+  writeFileSync(config, JSON.stringify({ ...platform, rate_limit: { ...platform.rate_limit, classes: { anonymous: unrefused, user: unrefused } } }));
   return {
-    ...PLATFORM_GATEWAY_ENV,
     NODE_ENV: 'production',
     LOG_LEVEL: 'error',
     CONFIG_FILE: config,

@@ -68,7 +68,7 @@ const DEFAULTS: GatewayConfig = {
   override_subgraph_url: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
-  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, policies: {} },
+  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, explain_denials: true, policies: {} },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: {
     apollo: { anonymous_telemetry: false },
@@ -203,7 +203,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: { CONFIG_FILE: file } }).limits.max_depth).toBe(7);
   });
 
-  it('maps every env var of the README onto the Router-style keys', () => {
+  it('maps every env var of the table in docs/configuration.md onto the Router-style keys', () => {
     const config = loadGatewayConfig({
       env: {
         PORT: '8080',
@@ -407,9 +407,18 @@ describe('loadGatewayConfig', () => {
 describe('loadGatewayConfig under NODE_ENV=production', () => {
   const production = { NODE_ENV: 'production' };
 
-  it('turns introspection (and with it field suggestions) off by default, and changes no other default', () => {
-    expect(loadGatewayConfig({ env: production })).toEqual({ ...DEFAULTS, supergraph: { ...DEFAULTS.supergraph, introspection: false } });
-    for (const nodeEnv of ['development', 'test', 'Production', '']) expect(loadGatewayConfig({ env: { NODE_ENV: nodeEnv } }).supergraph.introspection).toBe(true);
+  it('turns introspection (and with it field suggestions) and the explanation of authorization denials off by default, and changes no other default', () => {
+    expect(loadGatewayConfig({ env: production })).toEqual({
+      ...DEFAULTS,
+      supergraph: { ...DEFAULTS.supergraph, introspection: false },
+      authorization: { ...DEFAULTS.authorization, explain_denials: false },
+    });
+    for (const nodeEnv of ['development', 'test', 'Production', '']) {
+      const config = loadGatewayConfig({ env: { NODE_ENV: nodeEnv } });
+      expect([config.supergraph.introspection, config.authorization.explain_denials]).toEqual([true, true]);
+    }
+    // An operator who wants clients told what they lack says so.
+    expect(loadGatewayConfig({ env: { ...production, AUTHORIZATION_EXPLAIN_DENIALS: 'true' } }).authorization.explain_denials).toBe(true);
   });
 
   it('answers introspection when INTROSPECTION, the file or an override says so, each over the layers below it', () => {

@@ -129,7 +129,7 @@ const productionConfigSchema = gatewayConfigSchema.superRefine((config, ctx) => 
  * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
  * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
  */
-const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false };
+const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false, 'authorization.explain_denials': false };
 
 function productionDefaults(nodeEnv: string, current: (key: string) => unknown): Record<string, unknown> {
   if (nodeEnv !== 'production') return {};
@@ -168,7 +168,7 @@ export interface LoadGatewayConfigOptions {
 }
 
 /**
- * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
+ * Defaults, then the file, then env vars (the table in docs/configuration.md), then --supergraph and overrides; under
  * NODE_ENV=production with closed defaults and the development-only keys refused.
  */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
