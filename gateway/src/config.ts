@@ -4,6 +4,7 @@ import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchem
 import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
+import { cacheControlConfigSchema, cacheControlEnvBindings, headersConfigSchema } from './plugins/headers/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
 import { authenticationConfigSchema, identityEnvBindings } from './plugins/identity/config';
 import { admissionLimitKeys } from './plugins/limits/config';
@@ -82,6 +83,8 @@ export const gatewayConfigSchema = z
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     include_subgraph_errors: includeSubgraphErrorsConfigSchema,
+    headers: headersConfigSchema,
+    cache_control: cacheControlConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
@@ -149,6 +152,7 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphIdentityEnvBindings,
     ...trafficShapingEnvBindings,
     ...subgraphErrorsEnvBindings,
+    ...cacheControlEnvBindings,
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',

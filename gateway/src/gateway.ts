@@ -9,6 +9,7 @@ import { useAuthorization } from './plugins/authorization/useAuthorization';
 import { useCircuitBreaker } from './plugins/circuit-breaker/useCircuitBreaker';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
+import { useHeaders } from './plugins/headers/useHeaders';
 import { useIdentity } from './plugins/identity/useIdentity';
 import { useLimits } from './plugins/limits/useLimits';
 import { GatewayMetrics } from './plugins/metrics/gateway-metrics';
@@ -71,6 +72,8 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   // After identity (whom to charge) and demand control (what the operation costs).
   await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
   await add(useSubgraphErrors(config.include_subgraph_errors, config.traffic_shaping));
+  // Before signing: the signature is written last, over headers no rule may touch anyway.
+  await add(useHeaders(config.headers, config.cache_control));
   // Before signing, so a fetch the breaker rejects is not signed for nothing.
   await add(useCircuitBreaker(config.traffic_shaping, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger, now));
@@ -136,7 +139,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     for (const [i, name] of config.health_check.required_subgraphs.entries()) {
       if (!known(name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
-    for (const section of ['traffic_shaping', 'include_subgraph_errors'] as const) {
+    for (const section of ['traffic_shaping', 'include_subgraph_errors', 'headers'] as const) {
       for (const name of Object.keys(config[section].subgraphs)) {
         if (!known(name)) throw new Error(`${section}.subgraphs.${name}: no subgraph "${name}" in the supergraph`);
       }
