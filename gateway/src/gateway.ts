@@ -1,4 +1,5 @@
 import type { Logger, ServiceMetrics } from '@switchyard/service-kit';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import type { GatewayPlugin, SubgraphRequest } from './core/plugin';
 import { Pipeline } from './core/pipeline';
@@ -9,7 +10,8 @@ import { useAuthorization } from './plugins/authorization/useAuthorization';
 import { useCircuitBreaker } from './plugins/circuit-breaker/useCircuitBreaker';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
-import { useHeaders } from './plugins/headers/useHeaders';
+import { clientValuesSent, useHeaders } from './plugins/headers/useHeaders';
+import { useResponseCache } from './plugins/response-cache/useResponseCache';
 import { useIdentity } from './plugins/identity/useIdentity';
 import { useLimits } from './plugins/limits/useLimits';
 import { GatewayMetrics } from './plugins/metrics/gateway-metrics';
@@ -28,6 +30,8 @@ export interface Gateway {
   pipeline: Pipeline;
   execution: Execution;
   readiness: Readiness;
+  /** Registers the plugins' operator routes (cache invalidation) on the health_check.listen server. */
+  adminRoutes(app: FastifyInstance): void;
   /** Stops everything that was started, last started first. */
   close(): Promise<void>;
 }
@@ -57,7 +61,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 async function plugins(config: GatewayConfig, services: Required<Pick<GatewayServices, 'logger' | 'now'>> & GatewayServices, metrics: GatewayMetrics | undefined, started: GatewayPlugin[]): Promise<void> {
   const { logger, now } = services;
   const meter = services.metrics?.meter;
-  const add = async (plugin: GatewayPlugin | Promise<GatewayPlugin> | undefined | false) => {
+  const add = async (plugin: GatewayPlugin | Promise<GatewayPlugin | undefined> | undefined | false) => {
     const ready = await plugin;
     if (ready) started.push(ready);
   };
@@ -74,6 +78,8 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   await add(useSubgraphErrors(config.include_subgraph_errors, config.traffic_shaping));
   // Before signing: the signature is written last, over headers no rule may touch anyway.
   await add(useHeaders(config.headers, config.cache_control));
+  // After headers: a hit's Age and Cache-Control replace the merged ones.
+  await add(useResponseCache(config.response_cache, { logger, meter, now, varyBy: clientValuesSent(config.headers) }));
   // Before signing, so a fetch the breaker rejects is not signed for nothing.
   await add(useCircuitBreaker(config.traffic_shaping, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger, now));
@@ -164,6 +170,9 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
       readiness: async () => {
         const report = await readiness();
         return { ...report, body: { ...report.body, ...Object.assign({}, ...started.map((p) => p.readiness?.() ?? {})) } };
+      },
+      adminRoutes: (app) => {
+        for (const plugin of started) plugin.adminRoutes?.(app);
       },
       close,
     };

@@ -1,5 +1,6 @@
 import type { Logger, ReadinessReport } from '@switchyard/service-kit';
 import type { Meter } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
 import type { DocumentNode, ExecutionResult, GraphQLError, ParseOptions, ValidationRule } from 'graphql';
 import type { Execution } from '../execution/gateway';
 import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
@@ -131,6 +132,8 @@ export interface GatewayPlugin {
   onSubgraphResponse?(context: RequestContext | undefined, response: SubgraphResponse): void;
   onResponse?(context: RequestContext, response: GatewayResponse): void | Promise<void>;
   onEnd?(context: RequestContext, response: GatewayResponse): void;
+  /** Routes it serves on the operators' listener (health_check.listen), never on the public port. */
+  adminRoutes?(app: FastifyInstance): void;
   /** Its part of /readyz's body; reported, not required. */
   readiness?(): Record<string, unknown>;
   /** Stops what it started (pollers, connections). Called once, in reverse order of the plugin list. */

@@ -143,3 +143,25 @@ function propagateResponseHeaders(context: RequestContext, response: GatewayResp
     else response.headers[name] = algorithm === 'append' ? values.join(', ') : algorithm === 'first' ? values[0]! : values.at(-1)!;
   }
 }
+
+/**
+ * The client's values the request rules send on to some subgraph (propagated headers, inserted client
+ * names): an answer may depend on them, so the response cache keys by them.
+ */
+export function clientValuesSent(config: HeadersConfig): (context: RequestContext) => readonly unknown[] {
+  const rules = [config.all, ...Object.values(config.subgraphs)].flatMap((r) => r.request);
+  const named = new Set<string>();
+  const patterns: RegExp[] = [];
+  const fromContext = new Set<ContextValue>();
+  for (const rule of rules) {
+    if ('propagate' in rule) {
+      if (rule.propagate.named !== undefined) named.add(rule.propagate.named);
+      else patterns.push(new RegExp(rule.propagate.matching!, 'i'));
+    } else if ('insert' in rule && rule.insert.from_context) fromContext.add(rule.insert.from_context);
+  }
+  if (named.size + patterns.length + fromContext.size === 0) return () => [];
+  return (context) => {
+    const sent = [...copyable(context.http.headers)].filter(([name]) => named.has(name) || patterns.some((p) => p.test(name))).sort(([a], [b]) => (a < b ? -1 : 1));
+    return [sent, [...fromContext].sort().map((name) => contextValue(context, name) ?? null)];
+  };
+}
