@@ -13,6 +13,8 @@
  *   a profile or a catalogue page is still worth answering while order history is down.
  * - Our subgraphs' errors reach clients as written: they are written for clients (BAD_USER_INPUT,
  *   OUT_OF_STOCK with the product), and each subgraph already masks its unexpected errors itself.
+ * - Cache-Control merged from our subgraphs' cache hints, and the response cache on (memory here, Redis
+ *   in the k8s base): product names and prices are public for a minute, a user's data private to them.
  */
 export const PLATFORM_GATEWAY_ENV: Readonly<Record<string, string>> = {
   REQUEST_TIMEOUT: '15s',
@@ -21,4 +23,6 @@ export const PLATFORM_GATEWAY_ENV: Readonly<Record<string, string>> = {
   CIRCUIT_BREAKER: 'true',
   CRITICAL_SUBGRAPHS: 'users,products',
   INCLUDE_SUBGRAPH_ERRORS: 'users,products,orders',
+  CACHE_CONTROL: 'true',
+  RESPONSE_CACHE: 'true',
 };

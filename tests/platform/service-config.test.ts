@@ -48,10 +48,14 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       for (const name of ['gateway', 'gateway-canary']) {
         const deployed = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
         const local = loadGatewayConfig({ env: { ...PLATFORM_GATEWAY_ENV } });
-        expect({ traffic_shaping: deployed.traffic_shaping, include_subgraph_errors: deployed.include_subgraph_errors }).toEqual({
+        expect({ traffic_shaping: deployed.traffic_shaping, include_subgraph_errors: deployed.include_subgraph_errors, cache_control: deployed.cache_control }).toEqual({
           traffic_shaping: local.traffic_shaping,
           include_subgraph_errors: local.include_subgraph_errors,
+          cache_control: local.cache_control,
         });
+        // The same response cache, shared in the cluster's Redis rather than one replica's memory.
+        expect({ ...deployed.response_cache, store: 'memory', redis: local.response_cache.redis }).toEqual(local.response_cache);
+        expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }
     });
