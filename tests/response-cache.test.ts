@@ -1,13 +1,13 @@
 import { startPlatform, type Caller, type Platform } from './support/platform';
 
 /**
- * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on): our
- * subgraphs' own cache hints decide what is kept and for whom.
+ * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on; the test
+ * platform otherwise leaves it off): our subgraphs' own cache hints decide what is kept and for whom.
  */
 describe('the response cache with our subgraphs\' cache hints', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite');
+    platform = await startPlatform('pglite', { 'response_cache.enabled': true });
   });
   afterAll(() => platform?.close());
 

@@ -100,12 +100,16 @@ export async function startPlatform(
   const urls = recorded
     ? { users: recorded.users.url, products: recorded.products.url, orders: recorded.orders.url }
     : { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl };
-  // The gateway as npm start runs it (deadline, retries, breakers, criticality, our subgraphs' errors unmasked).
+  // The gateway as npm start runs it (deadline, retries, breakers, criticality, our subgraphs' errors unmasked),
+  // but without the response cache unless a test asks for it.
   const gateway = await startGateway(
     gatewayConfig(
       {
         override_subgraph_url: urls,
         'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+        // Every query executed, unlike npm start: tests count fetches, stop subgraphs and edit rows under a
+        // running gateway. tests/response-cache.test.ts turns it back on.
+        'response_cache.enabled': false,
         ...gatewayOverrides,
       },
       { ...process.env, ...PLATFORM_GATEWAY_ENV },
