@@ -22,10 +22,10 @@ function shop() {
   const names: Record<string, string> = { p1: 'Lamp', p2: 'Desk' };
   const subgraphs: Record<string, FakeSubgraph> = {
     products: {
-      sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+      sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated"])
         type Query { product(id: ID!): Product }
-        type Product @key(fields: "id") { id: ID! name: String! stock: Int! }`,
-      resolvers: { Query: { product: (_: unknown, { id }: { id: string }) => (names[id] ? { id, name: names[id], stock: stock[id] } : null) } },
+        type Product @key(fields: "id") { id: ID! name: String! stock: Int! supplier: String @authenticated }`,
+      resolvers: { Query: { product: (_: unknown, { id }: { id: string }) => (names[id] ? { id, name: names[id], stock: stock[id], supplier: `Supplier of ${id}` } : null) } },
       headers: (call) => ({ 'cache-control': /\bstock\b/.test(JSON.parse(call.body).query) ? 'no-store' : 'public, max-age=60' }),
     },
     users: {
@@ -125,6 +125,31 @@ describe('response cache, in memory', () => {
     await gateway.graphql(ME);
     const anonymous = await gateway.graphql(ME);
     expect([anonymous.body, anonymous.headers.age, fetchesTo(gateway, 'users')]).toEqual([{ data: { me: null } }, undefined, 4]);
+  });
+
+  it('the same principal with other scopes is another private entry', async () => {
+    const { gateway } = await shopGateway({
+      'authentication.api_keys.keys': [
+        { name: 'ada', sha256: hashApiKey(keyOf('ada')), scopes: [] },
+        { name: 'ada', sha256: hashApiKey(keyOf('ada-admin')), scopes: ['users:read'] },
+      ],
+    });
+    await gateway.graphql(ME, as('ada'));
+    const widened = await gateway.graphql(ME, { headers: { [API_KEY_HEADER]: keyOf('ada-admin') } });
+    const again = await gateway.graphql(ME, as('ada'));
+    expect([widened.headers.age, again.headers.age, fetchesTo(gateway, 'users')]).toEqual([undefined, '0', 2]);
+  });
+
+  it('what authorization removes for one caller is in no answer kept for another: a signed-in caller\'s public answer is never an anonymous one\'s', async () => {
+    const { gateway } = await shopGateway();
+    const query = 'query Supplier { product(id: "p1") { name supplier } }';
+    const ada = await gateway.graphql(query, as('ada'));
+    const anonymous = await gateway.graphql(query);
+    const bob = await gateway.graphql(query, as('bob'));
+    expect([ada.body, ada.headers['cache-control']]).toEqual([{ data: { product: { name: 'Lamp', supplier: 'Supplier of p1' } } }, 'public, max-age=60']);
+    expect([anonymous.body.data, anonymous.body.errors.map((e: any) => e.extensions.code), anonymous.headers.age]).toEqual([{ product: { name: 'Lamp', supplier: null } }, ['UNAUTHORIZED_FIELD_OR_TYPE'], undefined]);
+    // Another signed-in caller is authorized alike: the public answer is theirs too.
+    expect([bob.body, bob.headers.age]).toEqual([ada.body, '0']);
   });
 
   it('a private part makes the whole answer private: a public product and the user in one query are kept for that user alone', async () => {
