@@ -71,7 +71,7 @@ describe('npm run schema:check', () => {
 
   it('fails on a removed field even when the supergraph was recomposed, naming the subgraph that served it', () => {
     const ws = workspace();
-    ws.edit('products', (s) => s.replace('  "Units available to order now."\n  stock: Int!\n', ''));
+    ws.edit('products', (s) => s.replace('  "Units available to order now."\n  stock: Int! @cacheControl(maxAge: 0)\n', ''));
     ws.recompose();
     const report = checkSchemas(ws);
     expect(report.ok).toBe(false);

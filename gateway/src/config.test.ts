@@ -65,6 +65,19 @@ const DEFAULTS: GatewayConfig = {
     subgraphs: {},
   },
   include_subgraph_errors: { all: false, subgraphs: {} },
+  headers: { all: { request: [], response: [] }, subgraphs: {} },
+  cache_control: { enabled: false },
+  response_cache: {
+    enabled: false,
+    store: 'memory',
+    memory: { max_bytes: 64 * 2 ** 20 },
+    redis: { url: 'redis://127.0.0.1:6379', timeout: 100, key_prefix: 'switchyard:cache:' },
+    max_ttl: 3_600_000,
+    max_entry_bytes: 2 ** 20,
+    private: true,
+    cache_tag: { enabled: false, header: 'cache-tag' },
+    invalidation: { enabled: false, path: '/invalidation' },
+  },
   override_subgraph_url: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
@@ -126,7 +139,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: {} })).toEqual(DEFAULTS);
   });
 
-  it('accepts the example file, which shows every default and five example sections', () => {
+  it('accepts the example file, which shows every default and six example sections', () => {
     expect(loadGatewayConfig({ file: EXAMPLE, env: {} })).toEqual({
       ...DEFAULTS,
       authorization: {
@@ -147,7 +160,33 @@ describe('loadGatewayConfig', () => {
         },
       },
       include_subgraph_errors: { all: false, subgraphs: { products: true } },
+      headers: {
+        all: {
+          request: [
+            { propagate: { named: 'x-tenant', rename: 'x-tenant-id', default: 'none' } },
+            { propagate: { matching: '^x-feature-' } },
+            { insert: { name: 'x-client-name', from_context: 'client_name' } },
+            { insert: { name: 'x-gateway', value: 'switchyard' } },
+            { remove: { named: 'x-debug' } },
+          ],
+          response: [
+            { propagate: { named: 'set-cookie', algorithm: 'first' } },
+            { propagate: { named: 'x-served-by', rename: 'x-upstream', default: 'unknown', algorithm: 'last' } },
+            { propagate: { matching: '^x-trace-', algorithm: 'first' } },
+          ],
+        },
+        subgraphs: {
+          products: {
+            request: [{ remove: { matching: '^x-feature-' } }],
+            response: [
+              { propagate: { named: 'x-catalogue-version', rename: 'x-catalogue', default: '1', algorithm: 'first' } },
+              { propagate: { matching: '^x-stock-', algorithm: 'append' } },
+            ],
+          },
+        },
+      },
       subgraph_identity: { signing_secret: null },
+      response_cache: { ...DEFAULTS.response_cache, invalidation: { ...DEFAULTS.response_cache.invalidation, token: null } },
       health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',

@@ -4,6 +4,7 @@ import { executionEnvBindings, executionSupergraphKeys, overrideSubgraphUrlSchem
 import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
+import { cacheControlConfigSchema, cacheControlEnvBindings, headersConfigSchema } from './plugins/headers/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
 import { authenticationConfigSchema, identityEnvBindings } from './plugins/identity/config';
 import { admissionLimitKeys } from './plugins/limits/config';
@@ -11,6 +12,7 @@ import { apqConfigSchema, persistedQueriesConfigSchema, persistedQueriesEnvBindi
 import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings } from './plugins/principal-signing/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './plugins/rate-limit/config';
 import { includeSubgraphErrorsConfigSchema, subgraphErrorsEnvBindings } from './plugins/subgraph-errors/config';
+import { responseCacheConfigSchema, responseCacheEnvBindings } from './plugins/response-cache/config';
 import { tracingConfigSchema, tracingEnvBindings } from './plugins/tracing/config';
 import { trafficShapingConfigSchema, trafficShapingEnvBindings } from './transport/config';
 
@@ -82,6 +84,9 @@ export const gatewayConfigSchema = z
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     include_subgraph_errors: includeSubgraphErrorsConfigSchema,
+    headers: headersConfigSchema,
+    cache_control: cacheControlConfigSchema,
+    response_cache: responseCacheConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     authentication: authenticationConfigSchema,
@@ -95,6 +100,15 @@ export const gatewayConfigSchema = z
   .refine(({ server, traffic_shaping }) => !(server.http.header_read_timeout > traffic_shaping.router.timeout), {
     message: 'must not exceed traffic_shaping.router.timeout, the whole-request deadline',
     path: ['server', 'http', 'header_read_timeout'],
+  })
+  .superRefine(({ response_cache, health_check }, ctx) => {
+    if (response_cache?.invalidation.enabled && health_check && !(health_check.enabled && health_check.listen)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['response_cache', 'invalidation', 'enabled'],
+        message: 'needs health_check.enabled and health_check.listen: invalidation is served only on the operators\' listener, never on the public port',
+      });
+    }
   })
   .superRefine(({ authentication, rate_limit }, ctx) => {
     // Checked at start, so a typo does not quietly limit a machine client as a user.
@@ -149,6 +163,10 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphIdentityEnvBindings,
     ...trafficShapingEnvBindings,
     ...subgraphErrorsEnvBindings,
+    ...cacheControlEnvBindings,
+    ...responseCacheEnvBindings,
+    // One Redis holds every replica's shared state: the rate limits and the response cache.
+    REDIS_URL: (url) => ({ 'rate_limit.redis.url': url, 'response_cache.redis.url': url }),
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',

@@ -56,11 +56,16 @@ describeIfKubectl('the config each overlay gives a service is config that servic
           authorization: { ...config.authorization, explain_denials: undefined },
           traffic_shaping: config.traffic_shaping,
           include_subgraph_errors: config.include_subgraph_errors,
+          cache_control: config.cache_control,
+          // The same response cache, shared in the cluster's Redis rather than one process's memory.
+          response_cache: { ...config.response_cache, store: undefined, redis: undefined },
         });
         expect(policy(deployed)).toEqual(policy(local));
         expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
         expect(local.rate_limit).toMatchObject({ enabled: true, store: 'memory', trusted_proxy_hops: 0 });
         expect(deployed.demand_control.mode).toBe('enforce');
+        expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
+        expect(local.response_cache).toMatchObject({ enabled: true, store: 'memory' });
         expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }

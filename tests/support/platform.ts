@@ -54,18 +54,19 @@ export async function send(url: string, query: string, headers: Record<string, s
 }
 
 /**
- * A gateway config for tests: a free port, and another for health_check.listen (where tests read the full
- * readiness report), the test run's log level, then the given dotted overrides.
- */
-/**
- * How npm start's gateway calls its subgraphs (deadline, retries, breakers, criticality, our subgraphs'
- * errors unmasked), from scripts/platform-gateway.yaml; admission (rate limits) stays each test's own.
+ * How npm start's gateway calls its subgraphs and reads their answers (deadline, retries, breakers,
+ * criticality, our subgraphs' errors unmasked, Cache-Control merged), from scripts/platform-gateway.yaml;
+ * admission (rate limits) and the response cache stay each test's own.
  */
 export function platformSubgraphCalls(): Record<string, unknown> {
   const platform = loadGatewayConfig({ file: PLATFORM_GATEWAY_CONFIG, env: {} });
-  return { traffic_shaping: platform.traffic_shaping, include_subgraph_errors: platform.include_subgraph_errors };
+  return { traffic_shaping: platform.traffic_shaping, include_subgraph_errors: platform.include_subgraph_errors, cache_control: platform.cache_control };
 }
 
+/**
+ * A gateway config for tests: a free port, and another for health_check.listen (where tests read the full
+ * readiness report), the test run's log level, then the given dotted overrides.
+ */
 export function gatewayConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env) {
   return loadGatewayConfig({
     env,

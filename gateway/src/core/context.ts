@@ -2,6 +2,7 @@ import type { Principal } from '@switchyard/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentNode, OperationDefinitionNode, OperationTypeNode } from 'graphql';
 import type { ServedSupergraph } from '../execution/supergraph-gateway';
+import type { SubgraphResponse } from './plugin';
 
 /** Longer client names or versions are kept as `unknown`: a label, not a payload. */
 const MAX_CLIENT_FIELD_LENGTH = 64;
@@ -106,6 +107,8 @@ export interface RequestContext {
   readonly responseHeaders: Record<string, string>;
   /** Extensions plugins add to the response body (the cost, when the client asks for it). */
   readonly responseExtensions: Record<string, unknown>;
+  /** What each subgraph fetch for this request came to, in the order they ended: their headers feed the response's. */
+  readonly fetches: SubgraphResponse[];
   readonly decisions: Decision[];
 }
 

@@ -94,6 +94,7 @@ export class Pipeline {
   }
 
   subgraphResponse(context: RequestContext | undefined, response: SubgraphResponse): void {
+    context?.fetches.push(response);
     for (const plugin of this.hooks.onSubgraphResponse) plugin.onSubgraphResponse!(context, response);
   }
 
@@ -117,16 +118,17 @@ export class Pipeline {
       changes.push([plugin.name, change.cacheKey]);
       if (change.completeResult) completions.unshift(change.completeResult);
     }
-    const planned: PlannedOperation = {
-      operation,
-      document,
-      source: operation.source,
-      queryHash: changes.length > 0 ? changedQueryHash(operation.queryHash, changes) : operation.queryHash,
-    };
-    const { gateway } = this.options.execution;
-    const result = this.inflight
-      ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned))
-      : await gateway.execute(context, planned);
+    const queryHash = changes.length > 0 ? changedQueryHash(operation.queryHash, changes) : operation.queryHash;
+    let result: ExecutionResult | undefined;
+    for (const plugin of this.hooks.beforeExecution) {
+      result = (await this.stage(context, plugin, () => plugin.beforeExecution!(context, { operation, document, queryHash }))) ?? undefined;
+      if (result) break;
+    }
+    if (!result) {
+      const planned: PlannedOperation = { operation, document, source: operation.source, queryHash };
+      const { gateway } = this.options.execution;
+      result = this.inflight ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned)) : await gateway.execute(context, planned);
+    }
     for (const complete of completions) complete(result);
     return this.answer(context, result);
   }
@@ -228,7 +230,7 @@ const CORE_CODES: ReadonlySet<string> = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQ
 /** Stages that decide about a request get a span each, so a trace shows where time went before execution. */
 const SPANNED_STAGES: ReadonlySet<Stage> = new Set(['http', 'identity', 'admission', 'authorization']);
 
-const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
+const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'beforeExecution', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
 type HookName = (typeof HOOKS)[number];
 
 /**

@@ -66,6 +66,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         principal: ANONYMOUS,
         responseHeaders: {},
         responseExtensions: {},
+        fetches: [],
         decisions: [],
       };
       if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) return;

@@ -20,6 +20,8 @@ export interface FakeSubgraph {
   resolvers: GraphQLResolverMap<FakeSubgraphContext>;
   /** Makes the subgraph fail the way a real one can: throw to fail the fetch, return a body to answer with it, undefined (or a promise of it) to let the resolvers answer. */
   answer?: (call: SubgraphCall) => unknown;
+  /** The headers it answers with (Cache-Control, Set-Cookie), names in lower case. */
+  headers?: (call: SubgraphCall) => Record<string, string | string[]>;
 }
 
 export interface FakeSubgraphContext {
@@ -123,10 +125,11 @@ export async function startTestGateway(options: {
     async post(call) {
       if (call.probe) return answer(call);
       received[call.subgraph]!.push(call);
-      const outcome = (status: number | undefined, errorType: string | undefined) => fetched(call.context, { subgraph: call.subgraph, seconds: 0, status, errorType });
+      const outcome = (status: number | undefined, errorType: string | undefined, headers?: Record<string, string | string[]>) =>
+        fetched(call.context, { subgraph: call.subgraph, seconds: 0, status, errorType, headers });
       try {
         const body = await answer(call);
-        outcome(200, undefined);
+        outcome(200, undefined, options.subgraphs[call.subgraph]!.headers?.(call) ?? {});
         return body;
       } catch (err) {
         if (err instanceof SubgraphFetchError) outcome(err.failure.status, err.failure.type);

@@ -27,6 +27,7 @@ function requestContext(principal: Principal): RequestContext {
     principal,
     responseHeaders: {},
     responseExtensions: {},
+    fetches: [],
     decisions: [],
   };
 }

@@ -37,14 +37,15 @@ export interface SubgraphHttpClient {
  */
 export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'], 'connections' | 'keep_alive_timeout'>, fetched?: SubgraphFetched): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
-  const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined) => {
-    if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType });
+  const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined, headers?: SubgraphResponse['headers']) => {
+    if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType, headers });
   };
   return {
     async post(call) {
       const start = performance.now();
       let status: number;
       let retryAfter: string | string[] | undefined;
+      let headers: SubgraphResponse['headers'];
       let text: string;
       try {
         const res = await request(call.url, {
@@ -58,6 +59,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
         });
         status = res.statusCode;
         retryAfter = res.headers['retry-after'];
+        headers = res.headers;
         text = await res.body.text();
       } catch (err) {
         const failure = failureOf(err, call.signal?.aborted ?? false);
@@ -68,7 +70,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
       try {
         body = JSON.parse(text);
       } catch {
-        record(call, start, status, 'invalid_json');
+        record(call, start, status, 'invalid_json', headers);
         throw new SubgraphFetchError(call.subgraph, { type: 'invalid_json', reason: `HTTP ${status} without a JSON body`, status });
       }
       // A subgraph may answer a GraphQL error with a 4xx; its errors then say more than the status. A
@@ -76,7 +78,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
       const hasErrors = typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors);
       const failed = status < 200 || status > 299;
       // error.type is the status for a failed answer (semantic conventions), whatever its body.
-      record(call, start, status, failed ? String(status) : undefined);
+      record(call, start, status, failed ? String(status) : undefined, headers);
       if ((failed && !hasErrors) || UNAVAILABLE_STATUSES.has(status)) {
         throw new SubgraphFetchError(call.subgraph, statusFailure(status, typeof retryAfter === 'string' ? retryAfter : undefined));
       }
