@@ -9,7 +9,7 @@ import type { PlannedOperation } from './supergraph-gateway';
 const PLANNED = { operation: { type: 'query', served: { supergraph: { hash: 'h' } }, operationName: null, variables: {} }, queryHash: 'q' } as unknown as PlannedOperation;
 
 function requestOf(controller: AbortController): RequestContext {
-  return { signal: controller.signal, principal: ANONYMOUS, http: { method: 'POST', headers: {}, clientAddress: '127.0.0.1' } } as unknown as RequestContext;
+  return { signal: controller.signal, fetches: [], principal: ANONYMOUS, http: { method: 'POST', headers: {}, clientAddress: '127.0.0.1' } } as unknown as RequestContext;
 }
 
 /** An execution the test finishes, and the signal it ran under. */
@@ -97,9 +97,11 @@ describe('identical operations of one caller in flight share one execution', () 
             Mutation: { touch: () => ++visits },
           },
           answer: (c) => (c.probe ? undefined : held.then(() => undefined)),
+          headers: () => ({ 'cache-control': 'public, max-age=60' }),
         },
       },
       config: {
+        'cache_control.enabled': true,
         'authentication.api_keys.keys': [
           { name: 'alice', sha256: hashApiKey(KEYS.alice), scopes: [] },
           { name: 'bob', sha256: hashApiKey(KEYS.bob), scopes: [] },
@@ -124,10 +126,11 @@ describe('identical operations of one caller in flight share one execution', () 
     await allInFlight();
     release();
     const expected = { data: { products: [{ id: 'p1', name: 'Lamp' }, { id: 'p2', name: 'Desk' }], visits: 1 } };
-    expect((await Promise.all(answers)).map((a) => [a.status, a.body])).toEqual([
-      [200, expected],
-      [200, expected],
-      [200, expected],
+    // Each answer's headers are made from the shared execution's subgraph answers, as if it had been its own.
+    expect((await Promise.all(answers)).map((a) => [a.status, a.headers['cache-control'], a.body])).toEqual([
+      [200, 'public, max-age=60', expected],
+      [200, 'public, max-age=60', expected],
+      [200, 'public, max-age=60', expected],
     ]);
     expect(gateway.received.products).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { DeadlinePassed, type RequestContext } from '../core/context';
+import type { SubgraphResponse } from '../core/plugin';
 import type { PlannedOperation } from './supergraph-gateway';
 
 /**
@@ -41,13 +42,15 @@ export function executionIdentity(context: RequestContext, planned: PlannedOpera
 
 interface Waiter {
   resolve(result: ExecutionResult): void;
-  signal: AbortSignal;
+  context: RequestContext;
   onAbort: () => void;
 }
 
 interface Flight {
   readonly waiters: Set<Waiter>;
   readonly controller: AbortController;
+  /** The execution's subgraph answers, which every waiter's response headers are made from. */
+  readonly fetches: SubgraphResponse[];
 }
 
 /** What a request that stopped waiting is left with; its client is gone, so nobody reads it. */
@@ -57,7 +60,8 @@ const CLIENT_GONE: ExecutionResult = { errors: [new GraphQLError('the client clo
  * traffic_shaping.router.dedupe (Hive Router's key): identical queries from the same caller in flight
  * at once share one plan execution. The first request's execution runs under a signal of its own that
  * aborts at the first request's deadline (the earliest) or once every waiting request's client has gone,
- * so one client leaving does not fail the others. Each waiter gets
+ * so one client leaving does not fail the others. Every waiter is given the execution's subgraph answers
+ * (their headers make its response headers: Set-Cookie, the merged Cache-Control). Each waiter gets
  * its own copy of the result, taken when it arrives: plugins complete a result in place (authorization
  * puts nulls back), so two requests must never hold the same objects. Mutations are always executed.
  */
@@ -70,10 +74,10 @@ export class InflightExecutions {
     const flight = this.flights.get(key);
     if (flight) return this.wait(key, flight, context);
 
-    const started: Flight = { waiters: new Set(), controller: new AbortController() };
+    const started: Flight = { waiters: new Set(), controller: new AbortController(), fetches: [] };
     this.flights.set(key, started);
     const answer = this.wait(key, started, context);
-    run({ ...context, signal: started.controller.signal }).then(
+    run({ ...context, signal: started.controller.signal, fetches: started.fetches }).then(
       (result) => this.land(key, started, result),
       // The executor answers its own failures with errors; this is only a safety net.
       () => this.land(key, started, { errors: [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }),
@@ -85,7 +89,7 @@ export class InflightExecutions {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         resolve,
-        signal: context.signal,
+        context,
         onAbort: () => {
           // A deadline stops the execution, whose answer (what was fetched, with errors) everyone waiting
           // gets: the first request's deadline is the earliest, so no one waits past their own.
@@ -108,7 +112,8 @@ export class InflightExecutions {
     if (this.flights.get(key) === flight) this.flights.delete(key);
     let first = true;
     for (const waiter of flight.waiters) {
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
+      waiter.context.signal.removeEventListener('abort', waiter.onAbort);
+      waiter.context.fetches.push(...flight.fetches);
       waiter.resolve(first ? result : copyOf(result));
       first = false;
     }

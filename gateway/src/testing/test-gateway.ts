@@ -125,8 +125,11 @@ export async function startTestGateway(options: {
     async post(call) {
       if (call.probe) return answer(call);
       received[call.subgraph]!.push(call);
-      const outcome = (status: number | undefined, errorType: string | undefined, headers?: Record<string, string | string[]>) =>
-        fetched(call.context, { subgraph: call.subgraph, seconds: 0, status, errorType, headers });
+      const outcome = (status: number | undefined, errorType: string | undefined, headers?: Record<string, string | string[]>) => {
+        const response = { subgraph: call.subgraph, seconds: 0, status, errorType, headers };
+        call.observe?.(response);
+        fetched(call.context, response);
+      };
       try {
         const body = await answer(call);
         outcome(200, undefined, options.subgraphs[call.subgraph]!.headers?.(call) ?? {});

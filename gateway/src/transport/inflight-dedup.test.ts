@@ -175,9 +175,11 @@ describe('in-flight deduplication through the whole gateway', () => {
             Mutation: { touch: () => 1 },
           },
           answer: (c) => (c.probe ? undefined : held.then(() => undefined)),
+          headers: () => ({ 'cache-control': 'public, max-age=60' }),
         },
       },
       config: {
+        'cache_control.enabled': true,
         'subgraph_identity.signing_secret': SECRET,
         // Identical operations would share one execution before any fetch: here each executes, and the fetches are shared.
         'traffic_shaping.router.dedupe.enabled': false,
@@ -203,10 +205,11 @@ describe('in-flight deduplication through the whole gateway', () => {
     await allInFlight();
     release();
     const expected = { data: { products: [{ id: 'p1', name: 'Lamp' }], whoami: 'alice' } };
-    expect((await Promise.all(answers)).map((a) => [a.status, a.body])).toEqual([
-      [200, expected],
-      [200, expected],
-      [200, expected],
+    // The requests that shared the fetch are told its headers, so their Cache-Control is merged from it too.
+    expect((await Promise.all(answers)).map((a) => [a.status, a.headers['cache-control'], a.body])).toEqual([
+      [200, 'public, max-age=60', expected],
+      [200, 'public, max-age=60', expected],
+      [200, 'public, max-age=60', expected],
     ]);
     expect(gateway.received.products).toHaveLength(1);
     const scraped = parsePrometheusText(await metrics.scrape());

@@ -1,4 +1,5 @@
 import { PRINCIPAL_HEADERS } from '@switchyard/service-kit';
+import type { SubgraphResponse } from '../core/plugin';
 import { FETCH_FAILURES, SubgraphFetchError, type SubgraphCall, type SubgraphFetched, type SubgraphHttpClient } from './subgraph-http-client';
 
 /**
@@ -27,6 +28,8 @@ interface Waiter {
 interface Flight {
   readonly waiters: Set<Waiter>;
   readonly controller: AbortController;
+  /** What the fetch sent came to (status, headers), which each request that shared it is told too. */
+  outcome?: SubgraphResponse;
 }
 
 /**
@@ -39,8 +42,9 @@ interface Flight {
  * arrives: Apollo's executor merges entities into the objects it is given, so executions must never share
  * them. A waiter whose own client goes away stops waiting; the exchange is cancelled only once no one
  * waits for it. The exchange sent is reported to the plugins by the client that sent it; each other
- * waiter is reported as `shared` when it stops waiting, so every prepared fetch (a circuit breaker's
- * admitted trial, say) gets exactly one outcome.
+ * waiter is reported as `shared`, with the sent one's status and headers (Set-Cookie and Cache-Control
+ * rules read them), when it stops waiting, so every prepared fetch (a circuit breaker's admitted trial,
+ * say) gets exactly one outcome.
  */
 export function deduplicateInflight(client: SubgraphHttpClient, fetched?: SubgraphFetched): SubgraphHttpClient {
   const flights = new Map<string, Flight>();
@@ -51,7 +55,11 @@ export function deduplicateInflight(client: SubgraphHttpClient, fetched?: Subgra
 
   const send = (key: string, call: SubgraphCall, flight: Flight) => {
     flights.set(key, flight);
-    client.post({ ...call, signal: flight.controller.signal }).then(
+    const observe = (response: SubgraphResponse) => {
+      flight.outcome = response;
+      call.observe?.(response);
+    };
+    client.post({ ...call, signal: flight.controller.signal, observe }).then(
       (body) => {
         land(key, flight);
         let first = true;
@@ -93,8 +101,15 @@ export function deduplicateInflight(client: SubgraphHttpClient, fetched?: Subgra
         joined.waiters.add(waiter);
       });
       if (leads) send(key, call, joined);
-      else if (fetched) {
-        const shared = () => fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, shared: true });
+      else if (fetched || call.observe) {
+        // Told the sent fetch's outcome (its status and headers feed this request's response headers), or,
+        // for a request that stopped waiting first, that it was cancelled.
+        const shared = () => {
+          const { status, errorType, headers } = joined.outcome ?? { errorType: FETCH_FAILURES.cancelled.type };
+          const response: SubgraphResponse = { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType, headers, shared: true };
+          call.observe?.(response);
+          fetched?.(call.context, response);
+        };
         answer.then(shared, shared);
       }
       return answer;

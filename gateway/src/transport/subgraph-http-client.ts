@@ -19,6 +19,8 @@ export interface SubgraphCall {
   signal?: AbortSignal;
   /** May share the answer of an identical fetch in flight (a query, with deduplicate_query on). */
   shareable?: boolean;
+  /** Told what this call came to, beside the plugins: the requests that shared it are told the same. */
+  observe?: (response: SubgraphResponse) => void;
   /** A readiness probe: not subgraph traffic, so nobody is told of it. */
   probe?: boolean;
   /** The client request this fetch serves, for whoever is told of it. */
@@ -38,7 +40,10 @@ export interface SubgraphHttpClient {
 export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'], 'connections' | 'keep_alive_timeout'>, fetched?: SubgraphFetched): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
   const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined, headers?: SubgraphResponse['headers']) => {
-    if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType, headers });
+    if (call.probe) return;
+    const response: SubgraphResponse = { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType, headers };
+    call.observe?.(response);
+    fetched?.(call.context, response);
   };
   return {
     async post(call) {
