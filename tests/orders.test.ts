@@ -106,6 +106,29 @@ describe.each(backends)('placing and cancelling orders on %s', (backend) => {
     expect((await ordersFor('prd_0050')) - before).toBe(10);
   });
 
+  it('when writing the order fails, the reservation is given back and the client is told nothing was reserved', async () => {
+    await setStock('prd_0076', 10);
+    // The orders database refuses this product's order lines: the saga's write step fails after the reservation.
+    await platform.db.orders.query(`ALTER TABLE order_items ADD CONSTRAINT refuse_prd_0076 CHECK (product_id <> 'prd_0076') NOT VALID`);
+    try {
+      const res = await platform.graphql(PLACE, { items: [{ productId: 'prd_0076', quantity: 4 }] }, 'usr_012');
+      expect(res.data).toBeNull();
+      expect(res.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+        ['orders are unavailable right now; nothing was charged or reserved, try again', 'SERVICE_UNAVAILABLE'],
+      ]);
+    } finally {
+      await platform.db.orders.query('ALTER TABLE order_items DROP CONSTRAINT refuse_prd_0076');
+    }
+    expect(await stockOf('prd_0076')).toBe(10);
+    const [attempt] = await platform.db.orders.query<{ order_id: string; state: string }>(
+      "SELECT order_id, state FROM placements WHERE user_id = 'usr_012' ORDER BY created_at DESC LIMIT 1",
+    );
+    expect(attempt!.state).toBe('FAILED');
+    const reservation = await platform.db.products.query<{ status: string }>('SELECT status FROM reservations WHERE order_id = $1', [attempt!.order_id]);
+    expect(reservation).toEqual([{ status: 'RELEASED' }]);
+    expect(await platform.db.orders.query('SELECT 1 FROM orders WHERE id = $1', [attempt!.order_id])).toEqual([]);
+  });
+
   describe('placeOrder with an idempotency key', () => {
     const PLACE_KEYED = `mutation($items: [OrderLineInput!]!, $key: String) {
       placeOrder(input: { items: $items }, idempotencyKey: $key) { id status totalCents user { id } items { quantity product { id } } }
