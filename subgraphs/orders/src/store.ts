@@ -37,6 +37,9 @@ const COLUMNS = 'id, user_id AS "userId", status, total_cents AS "totalCents", c
 
 /** All SQL of the orders subgraph. */
 export function createOrderStore(db: Database) {
+  /** One write statement in its own transaction: run again on a fresh connection if the server drops it before COMMIT. */
+  const write = <R>(sql: string, params: unknown[]) => db.transaction((tx) => tx.query<R>(sql, params));
+
   return {
     async ordersByIds(ids: readonly string[]): Promise<OrderRow[]> {
       return db.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ANY($1::text[])`, [ids]);
@@ -72,7 +75,7 @@ export function createOrderStore(db: Database) {
      */
     async beginPlacement(p: { orderId: string; userId: string; idempotencyKey: string | null; requestHash: string }): Promise<Placement | null> {
       for (;;) {
-        const inserted = await db.query(
+        const inserted = await write(
           `INSERT INTO placements (order_id, user_id, idempotency_key, request_hash, state) VALUES ($1, $2, $3, $4, 'PENDING')
            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL AND state <> 'FAILED' DO NOTHING
            RETURNING order_id`,
@@ -96,7 +99,7 @@ export function createOrderStore(db: Database) {
 
     /** Moves an attempt on only from one of the expected states; false when it stood elsewhere. */
     async movePlacement(orderId: string, from: PlacementState[], to: PlacementState): Promise<boolean> {
-      const moved = await db.query(
+      const moved = await write(
         'UPDATE placements SET state = $3, updated_at = now() WHERE order_id = $1 AND state = ANY($2::text[]) RETURNING order_id',
         [orderId, from, to],
       );
@@ -105,7 +108,7 @@ export function createOrderStore(db: Database) {
 
     /** PENDING attempts untouched for `graceMs` are abandoned: moved to COMPENSATING, their order ids returned. */
     async abandonStalePlacements(graceMs: number, limit: number): Promise<string[]> {
-      const rows = await db.query<{ orderId: string }>(
+      const rows = await write<{ orderId: string }>(
         `UPDATE placements SET state = 'COMPENSATING', updated_at = now()
          WHERE order_id IN (
            SELECT order_id FROM placements WHERE state = 'PENDING' AND updated_at < now() - $1::int * interval '1 millisecond'

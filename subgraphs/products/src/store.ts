@@ -94,10 +94,13 @@ export function createProductStore(db: Database) {
 
     /** Marks an order's reserved stock sold once its order is written; false when nothing was reserved (or it was released). */
     async confirm(orderId: string): Promise<boolean> {
-      const confirmed = await db.query(
-        `UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now()
-         WHERE order_id = $1 AND status = 'RESERVED' RETURNING order_id`,
-        [orderId],
+      // In a transaction: run again on a fresh connection if the server drops it before COMMIT.
+      const confirmed = await db.transaction((tx) =>
+        tx.query(
+          `UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now()
+           WHERE order_id = $1 AND status = 'RESERVED' RETURNING order_id`,
+          [orderId],
+        ),
       );
       return confirmed.length > 0;
     },
