@@ -27,29 +27,54 @@ export interface LoadResult {
   p50: number;
   p99: number;
   requests: number;
+  /** Answers that were not a 200 without errors (counted only with countErrors; otherwise the first one stops the run). */
+  errors: number;
+}
+
+/** One request of an operation: a path on the load's origin and the JSON body POSTed there. */
+export interface Post {
+  path: string;
+  body: string;
 }
 
 /**
- * Sends `body` (with `headers`) to `${url}/graphql` from `concurrency` clients for `seconds`, each waiting for its answer
- * before the next request; any answer that is not a 200 without errors stops the run.
+ * Sends `operation` (with `headers`, or the headers for the n-th request) to `url` from `concurrency` clients
+ * for `seconds`, each waiting for its answer before the next request. An operation is a body for /graphql, or
+ * posts sent one after the other. Any answer that is not a 200 without errors stops the run, unless
+ * `countErrors`, when it is counted and left out of the latencies and throughput.
  */
 export async function sendLoad(
   name: string,
   url: string,
-  body: string,
+  operation: string | Post[],
   seconds: number,
   concurrency: number,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> | ((request: number) => Record<string, string>) = {},
+  { countErrors = false } = {},
 ): Promise<LoadResult> {
+  const posts = typeof operation === 'string' ? [{ path: '/graphql', body: operation }] : operation;
+  const headersOf = typeof headers === 'function' ? headers : () => headers;
   const pool = new Pool(url, { connections: concurrency });
   const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  const post = async ({ path, body }: Post, requestHeaders: Record<string, string>) => {
+    const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...requestHeaders }, body });
+    const text = await res.body.text();
+    if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${name}: ${res.statusCode} ${text.slice(0, 200)}`);
+  };
   const deadline = Date.now() + seconds * 1000;
   const worker = async () => {
     while (Date.now() < deadline) {
       const began = performance.now();
-      const res = await pool.request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...headers }, body });
-      const text = await res.body.text();
-      if (res.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${name}: ${res.statusCode} ${text.slice(0, 200)}`);
+      const requestHeaders = headersOf(sent++);
+      try {
+        for (const p of posts) await post(p, requestHeaders);
+      } catch (err) {
+        if (!countErrors) throw err;
+        errors++;
+        continue;
+      }
       latencies.push(performance.now() - began);
     }
   };
@@ -61,9 +86,10 @@ export async function sendLoad(
   latencies.sort((a, b) => a - b);
   return {
     rps: latencies.length / seconds,
-    p50: latencies[Math.floor(latencies.length * 0.5)]!,
-    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
     requests: latencies.length,
+    errors,
   };
 }
 
@@ -116,7 +142,13 @@ export interface Variant {
   headers: Record<string, string>;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Several rounds' results as one: the median of each figure, and every error of every round. */
+export function medianOf(rs: LoadResult[]): LoadResult {
+  const of = (key: keyof LoadResult) => median(rs.map((r) => r[key]));
+  return { rps: of('rps'), p50: of('p50'), p99: of('p99'), requests: of('requests'), errors: rs.reduce((sum, r) => sum + r.errors, 0) };
+}
 
 /**
  * Loads every variant with the cross-subgraph query: one warm-up each (discarded), then ROUNDS rounds in
@@ -131,7 +163,7 @@ export async function compareVariants(variants: Variant[]): Promise<(LoadResult 
   }
   return variants.map(({ name }) => {
     const rs = results.get(name)!;
-    return { name, rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), requests: median(rs.map((r) => r.requests)) };
+    return { name, ...medianOf(rs) };
   });
 }
 

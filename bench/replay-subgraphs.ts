@@ -3,38 +3,28 @@
  * subgraphs, each behind a replaying front that answers a request body it has seen before from memory.
  * The first request of each shape goes to the real subgraph (so responses are real); after that the
  * subgraphs cost almost nothing, and what the benchmark measures is the gateway alone. Answers are
- * keyed by body only, so the benchmark signs every request in as the same user. The front is
- * bare node:http on purpose: it must be cheaper than anything it is used to measure.
+ * keyed by body only, so the benchmark signs every request in as the same user.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startOrders } from '../subgraphs/orders/src/main';
 import { startProducts } from '../subgraphs/products/src/main';
 import { startUsers } from '../subgraphs/users/src/main';
+import { startJsonServer, type JsonAnswer } from './json-server';
 
 async function replayingFront(target: string): Promise<string> {
-  const seen = new Map<string, { status: number; body: string }>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let answer = seen.get(body);
-      if (!answer) {
-        // Forwarded as received: the gateway's signature covers this subgraph's name and these exact bytes.
-        const forwarded = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-switchyard-') || name === 'x-request-id'));
-        const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body });
-        answer = { status: upstream.statusCode, body: await upstream.body.text() };
-        if (answer.status === 200 && !answer.body.includes('"errors"')) seen.set(body, answer);
-      }
-      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
-      res.end(answer.body);
-    });
+  const seen = new Map<string, JsonAnswer>();
+  const { url } = await startJsonServer(async (req, body) => {
+    let answer = seen.get(body);
+    if (!answer) {
+      // Forwarded as received: the gateway's signature covers this subgraph's name and these exact bytes.
+      const forwarded = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-switchyard-') || name === 'x-request-id'));
+      const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body });
+      answer = { status: upstream.statusCode, body: await upstream.body.text() };
+      if (answer.status === 200 && !answer.body.includes('"errors"')) seen.set(body, answer);
+    }
+    return answer;
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  return `${url}/graphql`;
 }
 
 async function main(): Promise<void> {

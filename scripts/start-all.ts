@@ -1,16 +1,19 @@
 /**
  * npm start: the whole platform on a laptop, one process per service so one expensive request cannot
  * stall the rest: the three subgraphs on embedded PGlite (or PostgreSQL with DATABASE_URL), a development
- * token issuer, and the gateway in front. Services are configured only through their env vars.
+ * token issuer, and the gateway in front. Services are configured only through their env vars; the
+ * gateway also reads scripts/platform-gateway.yaml, or the file CONFIG_FILE names (never given to the
+ * subgraphs, whose config keys are their own).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
 import { startTraceStore } from '@switchyard/dev-tools/trace-store';
 import { displayUrl } from '@switchyard/service-kit';
-import { PLATFORM_GATEWAY_ENV } from './platform-gateway-env';
+import { PLATFORM_GATEWAY_CONFIG } from './platform-gateway';
 import { supervise, type ServiceSpec } from './supervisor';
 
 const root = resolve(__dirname, '..');
@@ -57,12 +60,21 @@ async function main(): Promise<void> {
     : {};
   // One secret per run, shared by the gateway (signs forwarded identities) and the subgraphs (verify them).
   const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
+  // The API key file scripts/platform-gateway.yaml names; made empty the first time (flag wx: never overwritten).
+  mkdirSync(resolve(root, '.switchyard'), { recursive: true });
+  try {
+    writeFileSync(resolve(root, '.switchyard', 'api-keys.yaml'), '[]\n', { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // CONFIG_FILE is the gateway's alone: a subgraph would refuse the gateway's keys.
+  const { CONFIG_FILE: gatewayConfigFile, ...serviceEnv } = env;
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({
     name,
     command: process.execPath,
     args: ['--import', tsxLoader, '--conditions=source', entry],
     cwd: root,
-    env: { ...env, LOG_LEVEL: logLevel, IDENTITY_SIGNING_SECRET: identitySigningSecret, ...tracing, ...settings },
+    env: { ...serviceEnv, LOG_LEVEL: logLevel, IDENTITY_SIGNING_SECRET: identitySigningSecret, ...tracing, ...settings },
   });
   // With a real identity provider configured (JWT_JWKS_URL), no development issuer is started.
   const withIssuer = !env.JWT_JWKS_URL;
@@ -73,7 +85,8 @@ async function main(): Promise<void> {
       service('orders', 'subgraphs/orders/src/main.ts', { PORT: String(ports.orders), PRODUCTS_INTERNAL_URL: local(ports.products) }),
       ...(withIssuer ? [service('issuer', 'scripts/dev-issuer.ts', { PORT: String(ports.issuer) })] : []),
       service('gateway', 'gateway/src/main.ts', {
-        ...PLATFORM_GATEWAY_ENV,
+        // npm runs scripts from the repository root; a relative path is the user's, from where they typed it.
+        CONFIG_FILE: gatewayConfigFile ? resolve(env.INIT_CWD ?? '', gatewayConfigFile) : PLATFORM_GATEWAY_CONFIG,
         PORT: String(ports.gateway),
         SUBGRAPH_USERS_URL: `${local(ports.users)}/graphql`,
         SUBGRAPH_PRODUCTS_URL: `${local(ports.products)}/graphql`,

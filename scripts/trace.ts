@@ -1,65 +1,47 @@
 /**
- * npm run trace -- '<query>' [--variables JSON] [--as usr_001]: sends one GraphQL request to the gateway
- * that npm start runs, with a traceparent of its own so it knows the trace id, waits for every service's
- * spans to reach the development trace store, and prints the trace as an indented waterfall.
+ * npm run trace -- '<query>' [--variables JSON] [--as usr_001 [--scope 'orders:read']] [--token JWT]: sends
+ * one GraphQL request to the gateway that npm start runs, waits for every service's spans to reach the
+ * development trace store, and prints the trace as an indented waterfall.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ISSUER_PORT, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
-import { formatWaterfall, type StoredSpan } from '@switchyard/service-kit';
+import { formatWaterfall } from '@switchyard/service-kit';
+import { devToken, platformUrls, traceRequest } from './trace-request';
 
-const USAGE = `Usage: npm run trace -- '<query>' [--variables '{"id":"usr_001"}'] [--as usr_001]
+const USAGE = `Usage: npm run trace -- '<query>' [--variables '{"id":"usr_001"}'] [--as usr_001 [--scope 'orders:read orders:write']] [--token <JWT>]
+  --as      sign in as this user with a token from npm start's development issuer
+  --scope   the scopes that token carries, space-separated (default none)
+  --token   send this bearer token instead
   GATEWAY_URL (default http://127.0.0.1:4000/graphql), TRACES_URL (default http://127.0.0.1:4318)
 `;
-
-/** Spans arrive in each service's export batches; the trace is complete once none came for this long. */
-const QUIET_MS = 1000;
-const GIVE_UP_MS = 10_000;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { variables: { type: 'string' }, as: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      variables: { type: 'string' },
+      as: { type: 'string' },
+      scope: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help || positionals.length !== 1) {
-    process.stderr.write(USAGE);
+  const conflict = values.token && (values.as || values.scope) ? '--token is a credential already: give it without --as and --scope\n' : '';
+  const stray = values.scope && !values.as ? '--scope needs --as: the scopes go into the token issued for that user\n' : '';
+  if (values.help || positionals.length !== 1 || conflict || stray) {
+    process.stderr.write(conflict + stray + USAGE);
     return values.help ? 0 : 2;
   }
-  const gatewayUrl = process.env.GATEWAY_URL ?? `http://127.0.0.1:${portFromEnv('GATEWAY_PORT', portFromEnv('PORT', 4000))}/graphql`;
-  const tracesUrl = process.env.TRACES_URL ?? `http://127.0.0.1:${portFromEnv('TRACES_PORT', 4318)}`;
-  const traceId = randomBytes(16).toString('hex');
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    // Sampled (flags 01): the gateway's parent-based sampler records the whole request.
-    traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-  };
-  if (values.as) {
-    const issuer = `http://127.0.0.1:${portFromEnv('ISSUER_PORT', DEFAULT_ISSUER_PORT)}`;
-    const token = (await (await fetch(`${issuer}/token?sub=${encodeURIComponent(values.as)}`)).json()) as { access_token: string };
-    headers.authorization = `Bearer ${token.access_token}`;
-  }
+  const urls = platformUrls();
+  const token = values.token ?? (values.as ? await devToken(urls.issuer, values.as, values.scope) : undefined);
   const variables = values.variables ? JSON.parse(values.variables) : undefined;
-  const started = performance.now();
-  const res = await fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query: positionals[0], variables }) });
-  const answer = await res.text();
-  process.stdout.write(`HTTP ${res.status} in ${(performance.now() - started).toFixed(1)} ms: ${answer.length > 300 ? `${answer.slice(0, 300)}...` : answer}\n\n`);
-
-  let spans: StoredSpan[] = [];
-  let lastChange = Date.now();
-  for (const begin = Date.now(); Date.now() - begin < GIVE_UP_MS; ) {
-    await new Promise((r) => setTimeout(r, 200));
-    const found = await fetch(`${tracesUrl}/traces/${traceId}`);
-    const now = found.status === 200 ? ((await found.json()) as { spans: StoredSpan[] }).spans : [];
-    if (now.length !== spans.length) {
-      spans = now;
-      lastChange = Date.now();
-    } else if (spans.length && Date.now() - lastChange >= QUIET_MS) break;
-  }
-  if (!spans.length) {
-    process.stderr.write(`no spans for trace ${traceId} reached ${tracesUrl}: is npm start running (it starts the trace store)?\n`);
+  const traced = await traceRequest({ graphqlUrl: urls.graphql, tracesUrl: urls.traces, query: positionals[0]!, variables, token });
+  const answer = traced.body;
+  process.stdout.write(`HTTP ${traced.status} in ${traced.ms.toFixed(1)} ms: ${answer.length > 300 ? `${answer.slice(0, 300)}...` : answer}\n\n`);
+  if (!traced.spans.length) {
+    process.stderr.write(`no spans for trace ${traced.traceId} reached ${urls.traces}: is npm start running (it starts the trace store)?\n`);
     return 1;
   }
-  process.stdout.write(formatWaterfall(spans));
+  process.stdout.write(formatWaterfall(traced.spans));
   return 0;
 }
 

@@ -277,7 +277,8 @@ describe.each(backends)('authorization directives on the running platform (%s)',
   let platform: Platform;
   // One platform for the whole file: starting one seeds three databases, slow on a loaded machine.
   beforeAll(async () => {
-    platform = await startPlatform(backend, {}, { record: true });
+    // What each case removes, with the bare error: what the caller lacks is proven in useAuthorization.test.ts and `npm run scenarios`.
+    platform = await startPlatform(backend, { 'authorization.explain_denials': false }, { record: true });
   }, 300_000);
   afterAll(() => platform?.close());
 
@@ -389,6 +390,7 @@ describe.each(backends)('authorization directives on the running platform (%s)',
         gatewayConfig({
           override_subgraph_url: { users: recorded!.users.url, products: recorded!.products.url, orders: recorded!.orders.url },
           'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+          'authorization.explain_denials': false,
           ...overrides,
         }),
       );
@@ -467,6 +469,7 @@ describe('@policy through the gateway, with tokens from an identity provider', (
       'supergraph.schema_path': supergraphPath,
       'authentication.router.jwt': { jwks: [{ url: jwks.url, issuers: [jwks.issuer], audiences: [jwks.audience] }] },
       'authorization.policies': HR_POLICIES,
+      'authorization.explain_denials': false,
       ...overrides,
     });
 

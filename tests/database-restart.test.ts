@@ -77,4 +77,54 @@ onPostgres('when PostgreSQL drops every connection (a restart or failover)', () 
     const items = await platform.db.orders.query('SELECT * FROM order_items WHERE order_id = $1', [res.data.placeOrder.id]);
     expect(items).toHaveLength(1);
   });
+
+  it('under a steady trickle of orders, three drops lose no acknowledged order, hold no stray stock, and orders go on', async () => {
+    const initial = 1000;
+    await platform.db.products.query('UPDATE products SET stock = $2 WHERE id = $1', ['prd_0062', initial]);
+    const acknowledged: string[] = [];
+    const refusals: string[] = [];
+    let trickling = true;
+    // Two clients, each placing one order after another, across users so no one meets placeOrder's rate limit.
+    const client = async (offset: number) => {
+      for (let i = offset; trickling; i += 2) {
+        const res = await platform.graphql(
+          'mutation { placeOrder(input: { items: [{ productId: "prd_0062", quantity: 1 }] }) { id } }',
+          {},
+          `usr_${String(1 + (i % 25)).padStart(3, '0')}`,
+        );
+        if (res.data?.placeOrder) acknowledged.push(res.data.placeOrder.id);
+        else refusals.push(res.errors?.[0]?.extensions?.code);
+      }
+    };
+    const clients = [client(0), client(1)];
+    for (let drop = 0; drop < 3; drop++) {
+      const before = acknowledged.length;
+      while (acknowledged.length < before + 5) await new Promise((r) => setTimeout(r, 10));
+      expect(await dropConnections()).toBeGreaterThanOrEqual(3);
+    }
+    const afterLastDrop = acknowledged.length;
+    while (acknowledged.length < afterLastDrop + 5) await new Promise((r) => setTimeout(r, 10));
+    trickling = false;
+    await Promise.all(clients);
+
+    // A transaction cut off before COMMIT runs again on a fresh connection; one cut off during COMMIT has an
+    // unknown outcome, and the client is told to try again (nothing held: the reservation is given back).
+    expect(refusals.filter((code) => code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+    expect(refusals.length).toBeLessThan(acknowledged.length / 4);
+    const written = await platform.db.orders.query<{ id: string }>('SELECT id FROM orders WHERE id = ANY($1::text[])', [acknowledged]);
+    expect(written).toHaveLength(acknowledged.length);
+    const [{ stock }] = await platform.db.products.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', ['prd_0062']);
+    const held = await platform.db.products.query<{ order_id: string; quantity: number }>(
+      `SELECT order_id, quantity FROM reservation_items ri JOIN reservations r USING (order_id)
+       WHERE ri.product_id = $1 AND r.status <> 'RELEASED'`,
+      ['prd_0062'],
+    );
+    expect(stock + held.length).toBe(initial);
+    // Every acknowledged order holds its unit; anything else held belongs to an attempt the sweeper will release.
+    const heldIds = new Set(held.map((h) => h.order_id));
+    expect(acknowledged.filter((id) => !heldIds.has(id))).toEqual([]);
+    const strays = held.map((h) => h.order_id).filter((id) => !acknowledged.includes(id));
+    const strayStates = await platform.db.orders.query<{ state: string }>('SELECT state FROM placements WHERE order_id = ANY($1::text[])', [strays]);
+    expect(strayStates.filter((p) => p.state !== 'PENDING' && p.state !== 'COMPENSATING')).toEqual([]);
+  });
 });

@@ -90,7 +90,9 @@ describe('the gateway at the HTTP edge', () => {
     // Anonymous, so `me` (@authenticated) is removed before planning.
     expect(await res.json()).toEqual({
       data: { me: null },
-      errors: [{ message: 'Unauthorized field or type', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+      errors: [
+        { message: 'Unauthorized field or type: the request has no credential (a bearer token or an API key)', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', missingCredential: true } },
+      ],
     });
   });
 

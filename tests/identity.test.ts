@@ -491,12 +491,12 @@ describe('through the gateway on the real subgraphs', () => {
     const mixed = await post('{ products(first: 1) { edges { node { id } } } me { id } order(id: "ord_s00001") { id status } }', { 'x-api-key': ci.key });
     expect(await mixed.json()).toEqual({
       data: { products: { edges: [{ node: { id: 'prd_0001' } }] }, me: null, order: null },
-      errors: [{ message: 'Unauthorized field or type', path: ['order'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+      errors: [{ message: 'Unauthorized field or type: the credential lacks scope orders:read', path: ['order'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', missingScopes: [['orders:read']] } }],
     });
     const users = await post('{ users(first: 1) { edges { node { id } } } }', { 'x-api-key': ci.key });
     expect(await users.json()).toEqual({
       data: null,
-      errors: [{ message: 'Unauthorized field or type', path: ['users'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+      errors: [{ message: 'Unauthorized field or type: the credential lacks scope users:read', path: ['users'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', missingScopes: [['users:read']] } }],
     });
   });
 

@@ -1,50 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { freePort, npmRun, type WatchedProcess } from './support/processes';
-
-type Ports = Record<'gateway' | 'users' | 'products' | 'orders' | 'issuer' | 'traces', number>;
-
-async function freePorts(): Promise<Ports> {
-  return { gateway: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort(), issuer: await freePort(), traces: await freePort() };
-}
-
-interface NpmStart {
-  npm: WatchedProcess;
-  /** Everything npm start printed so far. */
-  stdout(): string;
-  stderr(): string;
-}
-
-/** `npm start` as a user's shell runs it, on the given ports (and with `env`), once it printed its summary. */
-async function npmStart(ports: Ports, env: Record<string, string> = {}): Promise<NpmStart> {
-  const npm = npmRun('start', {
-    ...env,
-    GATEWAY_PORT: String(ports.gateway),
-    USERS_PORT: String(ports.users),
-    PRODUCTS_PORT: String(ports.products),
-    ORDERS_PORT: String(ports.orders),
-    ISSUER_PORT: String(ports.issuer),
-    TRACES_PORT: String(ports.traces),
-    // Services log at info, so there is more of their output than the ready lines to check.
-    LOG_LEVEL: 'info',
-  });
-  let stdout = '';
-  let stderr = '';
-  npm.child.stdout!.on('data', (d) => (stdout += d));
-  npm.child.stderr!.on('data', (d) => (stderr += d));
-  try {
-    await npm.waitFor(/^ready in \d+ ms; Ctrl-C stops everything$/m, 150_000);
-  } catch (err) {
-    npm.signal('SIGKILL');
-    throw err;
-  }
-  return { npm, stdout: () => stdout, stderr: () => stderr };
-}
-
-/** Ctrl-C in the terminal: SIGINT to npm's whole process group. */
-async function ctrlC(platform: NpmStart): Promise<number | null> {
-  platform.npm.signal('SIGINT');
-  return (await platform.npm.exited).code;
-}
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ctrlC, freePorts, npmStart, type Ports } from './support/npm-start';
+import { npmRun } from './support/processes';
 
 /** A token from the running development issuer, as a person gets one from the URL npm start prints. */
 async function devToken(ports: Ports, sub: string, scope: string): Promise<string> {
@@ -151,6 +109,10 @@ describe('npm start', () => {
         for (const entry of serviceEntries) expect(platformProcesses.filter((p) => p.cmdline.includes(entry))).toHaveLength(1);
 
         expect(await graphql(ports, CROSS_SUBGRAPH_QUERY, await devToken(ports, 'usr_002', 'orders:read'))).toEqual({ status: 200, body: { data: USR_002_FIRST_TWO_ORDERS } });
+        // Rate limits are on, as deployed (scripts/platform-gateway.yaml): an anonymous client's budget, counted in memory.
+        const anonymous = await fetch(`http://127.0.0.1:${ports.gateway}/graphql?query=${encodeURIComponent('{ product(id: "prd_0001") { id } }')}`);
+        expect([anonymous.status, anonymous.headers.get('ratelimit-policy')]).toEqual([200, '"requests";q=60;qu="request";w=60, "cost";q=50000;w=60;switchyard-unit="estimated-cost"']);
+        expect(anonymous.headers.get('ratelimit')).toMatch(/^"requests";r=59;t=\d+, "cost";r=49999;t=\d+$/);
 
         // Every line from a service carries its name, padded so the columns line up.
         const fromServices = (text: string) => text.split('\n').filter((line) => line !== '' && !summary.includes(line));
@@ -258,7 +220,7 @@ describe('npm start', () => {
     }
   }, 200_000);
 
-  it('npm run token prints only a token, which the running gateway accepts, and still accepts after npm start restarts', async () => {
+  it('npm run token prints only a token, which the running gateway accepts, and still accepts after npm start restarts with CONFIG_FILE, which reaches the gateway only', async () => {
     const ports = await freePorts();
     const first = await npmStart(ports);
     let token: string;
@@ -274,9 +236,16 @@ describe('npm start', () => {
       expect(await ctrlC(first)).toBe(0);
     }
 
-    const second = await npmStart(ports);
+    // Restarted with a config file of the user's: the gateway applies it, and the subgraphs (which would
+    // refuse its keys) never see it.
+    const configFile = join(mkdtempSync(join(tmpdir(), 'switchyard-')), 'tight.yaml');
+    writeFileSync(configFile, 'rate_limit:\n  enabled: true\n  classes:\n    anonymous: { requests: 2, cost: 1000 }\n    user: { requests: 100, cost: 100000 }\n');
+    const second = await npmStart(ports, { CONFIG_FILE: configFile });
     try {
       expect(await graphql(ports, '{ me { id } }', token)).toEqual({ status: 200, body: { data: { me: { id: 'usr_003' } } } });
+      const anonymous = [];
+      for (let i = 0; i < 3; i++) anonymous.push((await graphql(ports, '{ product(id: "prd_0001") { id } }')).status);
+      expect(anonymous).toEqual([200, 200, 429]);
     } finally {
       expect(await ctrlC(second)).toBe(0);
     }

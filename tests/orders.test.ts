@@ -105,4 +105,113 @@ describe.each(backends)('placing and cancelling orders on %s', (backend) => {
     expect(await stockOf('prd_0050')).toBe(0);
     expect((await ordersFor('prd_0050')) - before).toBe(10);
   });
+
+  it('when writing the order fails, the reservation is given back and the client is told nothing was reserved', async () => {
+    await setStock('prd_0076', 10);
+    // The orders database refuses this product's order lines: the saga's write step fails after the reservation.
+    await platform.db.orders.query(`ALTER TABLE order_items ADD CONSTRAINT refuse_prd_0076 CHECK (product_id <> 'prd_0076') NOT VALID`);
+    try {
+      const res = await platform.graphql(PLACE, { items: [{ productId: 'prd_0076', quantity: 4 }] }, 'usr_012');
+      expect(res.data).toBeNull();
+      expect(res.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+        ['orders are unavailable right now; nothing was charged or reserved, try again', 'SERVICE_UNAVAILABLE'],
+      ]);
+    } finally {
+      await platform.db.orders.query('ALTER TABLE order_items DROP CONSTRAINT refuse_prd_0076');
+    }
+    expect(await stockOf('prd_0076')).toBe(10);
+    const [attempt] = await platform.db.orders.query<{ order_id: string; state: string }>(
+      "SELECT order_id, state FROM placements WHERE user_id = 'usr_012' ORDER BY created_at DESC LIMIT 1",
+    );
+    expect(attempt!.state).toBe('FAILED');
+    const reservation = await platform.db.products.query<{ status: string }>('SELECT status FROM reservations WHERE order_id = $1', [attempt!.order_id]);
+    expect(reservation).toEqual([{ status: 'RELEASED' }]);
+    expect(await platform.db.orders.query('SELECT 1 FROM orders WHERE id = $1', [attempt!.order_id])).toEqual([]);
+  });
+
+  describe('placeOrder with an idempotency key', () => {
+    const PLACE_KEYED = `mutation($items: [OrderLineInput!]!, $key: String) {
+      placeOrder(input: { items: $items }, idempotencyKey: $key) { id status totalCents user { id } items { quantity product { id } } }
+    }`;
+    const placementsWith = async (key: string) =>
+      platform.db.orders.query<{ user_id: string; state: string }>('SELECT user_id, state FROM placements WHERE idempotency_key = $1 ORDER BY created_at', [key]);
+    const reservationsFor = async (orderId: string) =>
+      platform.db.products.query<{ status: string }>('SELECT status FROM reservations WHERE order_id = $1', [orderId]);
+
+    it('a retried request with the same key returns the first order, and stock is taken once', async () => {
+      await setStock('prd_0070', 10);
+      const before = await ordersFor('prd_0070');
+      const items = [{ productId: 'prd_0070', quantity: 2 }];
+      const first = await platform.graphql(PLACE_KEYED, { items, key: 'retry-70' }, 'usr_005');
+      const again = await platform.graphql(PLACE_KEYED, { items, key: 'retry-70' }, 'usr_005');
+      expect(first.errors).toBeUndefined();
+      expect(again).toEqual(first);
+      expect(await stockOf('prd_0070')).toBe(8);
+      expect((await ordersFor('prd_0070')) - before).toBe(1);
+      expect(await placementsWith('retry-70')).toEqual([{ user_id: 'usr_005', state: 'CONFIRMED' }]);
+      expect(await reservationsFor(first.data.placeOrder.id)).toEqual([{ status: 'CONFIRMED' }]);
+    });
+
+    it('the same key with other lines is IDEMPOTENCY_KEY_REUSED and places nothing', async () => {
+      await setStock('prd_0071', 10);
+      const before = await ordersFor('prd_0071');
+      const first = await platform.graphql(PLACE_KEYED, { items: [{ productId: 'prd_0071', quantity: 1 }], key: 'reuse-71' }, 'usr_005');
+      expect(first.errors).toBeUndefined();
+      const other = await platform.graphql(PLACE_KEYED, { items: [{ productId: 'prd_0071', quantity: 3 }], key: 'reuse-71' }, 'usr_005');
+      expect(other.data).toBeNull();
+      expect(other.errors?.map((e) => e.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+      expect(await stockOf('prd_0071')).toBe(9);
+      expect((await ordersFor('prd_0071')) - before).toBe(1);
+    });
+
+    it("keys are per user: another user's request with the same key places that user's own order", async () => {
+      await setStock('prd_0072', 10);
+      const items = [{ productId: 'prd_0072', quantity: 1 }];
+      const mine = await platform.graphql(PLACE_KEYED, { items, key: 'shared-72' }, 'usr_006');
+      const theirs = await platform.graphql(PLACE_KEYED, { items, key: 'shared-72' }, 'usr_007');
+      expect(mine.data.placeOrder.user).toEqual({ id: 'usr_006' });
+      expect(theirs.data.placeOrder.user).toEqual({ id: 'usr_007' });
+      expect(theirs.data.placeOrder.id).not.toBe(mine.data.placeOrder.id);
+      expect(await stockOf('prd_0072')).toBe(8);
+    });
+
+    // 6 and a retry: within placeOrder's rate limit (10 per user and minute; usr_011 placed 2 above).
+    it('6 concurrent requests with one key place one order: each answers that order or IDEMPOTENCY_KEY_IN_USE', async () => {
+      await setStock('prd_0073', 100);
+      const before = await ordersFor('prd_0073');
+      const items = [{ productId: 'prd_0073', quantity: 1 }];
+      const results = await Promise.all(Array.from({ length: 6 }, () => platform.graphql(PLACE_KEYED, { items, key: 'burst-73' }, 'usr_011')));
+      const ids = new Set(results.filter((r) => r.data?.placeOrder).map((r) => r.data.placeOrder.id));
+      const inUse = results.filter((r) => r.errors?.map((e) => e.extensions?.code).join() === 'IDEMPOTENCY_KEY_IN_USE');
+      expect(ids.size).toBe(1);
+      expect(results.filter((r) => r.data?.placeOrder).length + inUse.length).toBe(6);
+      expect(await stockOf('prd_0073')).toBe(99);
+      expect((await ordersFor('prd_0073')) - before).toBe(1);
+      expect(await placementsWith('burst-73')).toEqual([{ user_id: 'usr_011', state: 'CONFIRMED' }]);
+      // Once the first has finished, a retry gets its order.
+      const retry = await platform.graphql(PLACE_KEYED, { items, key: 'burst-73' }, 'usr_011');
+      expect(retry.data.placeOrder.id).toBe([...ids][0]);
+    });
+
+    it('a refused attempt leaves its key free: after OUT_OF_STOCK the same key places the order once stock is back', async () => {
+      await setStock('prd_0074', 1);
+      const items = [{ productId: 'prd_0074', quantity: 2 }];
+      const refused = await platform.graphql(PLACE_KEYED, { items, key: 'later-74' }, 'usr_009');
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'OUT_OF_STOCK', productId: 'prd_0074' });
+      await setStock('prd_0074', 5);
+      const placed = await platform.graphql(PLACE_KEYED, { items, key: 'later-74' }, 'usr_009');
+      expect(placed.errors).toBeUndefined();
+      expect(await stockOf('prd_0074')).toBe(3);
+      expect((await placementsWith('later-74')).map((p) => p.state)).toEqual(['FAILED', 'CONFIRMED']);
+    });
+
+    it('refuses an empty or overlong key with BAD_USER_INPUT, placing nothing', async () => {
+      await setStock('prd_0075', 10);
+      for (const key of ['', 'k'.repeat(256)]) {
+        const res = await platform.graphql(PLACE_KEYED, { items: [{ productId: 'prd_0075', quantity: 1 }], key }, 'usr_009');
+        expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      }
+      expect(await stockOf('prd_0075')).toBe(10);
+    });
+  });
 });

@@ -52,11 +52,12 @@ const DEFAULTS: GatewayConfig = {
   apq: { enabled: true, router: { cache: { in_memory: { limit: 512 } } } },
   server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 65_000 }, shutdown_grace_period: 10_000 },
   traffic_shaping: {
-    router: { timeout: 30_000 },
+    router: { timeout: 30_000, dedupe: { enabled: true } },
     all: {
       timeout: 10_000,
       connections: 64,
       keep_alive_timeout: 30_000,
+      deduplicate_query: true,
       retry: { enabled: false, max_attempts: 3, min_delay: 20, max_delay: 500, retry_mutations: false, budget: { ratio: 0.2, window: 10_000, min_per_second: 1 } },
       circuit_breaker: { enabled: false, error_threshold: 0.5, volume_threshold: 10, reset_timeout: 10_000, half_open_attempts: 3, error_status_codes: [500, 502, 503, 504] },
       criticality: 'optional',
@@ -64,11 +65,24 @@ const DEFAULTS: GatewayConfig = {
     subgraphs: {},
   },
   include_subgraph_errors: { all: false, subgraphs: {} },
+  headers: { all: { request: [], response: [] }, subgraphs: {} },
+  cache_control: { enabled: false },
+  response_cache: {
+    enabled: false,
+    store: 'memory',
+    memory: { max_bytes: 64 * 2 ** 20 },
+    redis: { url: 'redis://127.0.0.1:6379', timeout: 100, key_prefix: 'switchyard:cache:' },
+    max_ttl: 3_600_000,
+    max_entry_bytes: 2 ** 20,
+    private: true,
+    cache_tag: { enabled: false, header: 'cache-tag' },
+    invalidation: { enabled: false, path: '/invalidation' },
+  },
   override_subgraph_url: {},
   contracts: {},
   subgraph_identity: {},
   authentication: { router: {}, api_keys: { keys: [] } },
-  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, policies: {} },
+  authorization: { directives: { enabled: true, reject_unauthorized: false, dry_run: false, unsafe_allow_unenforced: false }, explain_denials: true, policies: {} },
   health_check: { enabled: true, required_subgraphs: [] },
   telemetry: {
     apollo: { anonymous_telemetry: false },
@@ -126,7 +140,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: {} })).toEqual(DEFAULTS);
   });
 
-  it('accepts the example file, which shows every default and five example sections', () => {
+  it('accepts the example file, which shows every default and six example sections', () => {
     expect(loadGatewayConfig({ file: EXAMPLE, env: {} })).toEqual({
       ...DEFAULTS,
       authorization: {
@@ -141,13 +155,40 @@ describe('loadGatewayConfig', () => {
           products: {
             timeout: 5000,
             criticality: 'critical',
+            deduplicate_query: true,
             retry: { enabled: true, max_attempts: 2, min_delay: 10, max_delay: 200, retry_mutations: false, budget: { ratio: 0.1, window: 30_000, min_per_second: 0 } },
             circuit_breaker: { enabled: true, error_threshold: 0.6, volume_threshold: 20, reset_timeout: 5000, half_open_attempts: 2, error_status_codes: [502, 503, 504] },
           },
         },
       },
       include_subgraph_errors: { all: false, subgraphs: { products: true } },
+      headers: {
+        all: {
+          request: [
+            { propagate: { named: 'x-tenant', rename: 'x-tenant-id', default: 'none' } },
+            { propagate: { matching: '^x-feature-' } },
+            { insert: { name: 'x-client-name', from_context: 'client_name' } },
+            { insert: { name: 'x-gateway', value: 'switchyard' } },
+            { remove: { named: 'x-debug' } },
+          ],
+          response: [
+            { propagate: { named: 'set-cookie', algorithm: 'first' } },
+            { propagate: { named: 'x-served-by', rename: 'x-upstream', default: 'unknown', algorithm: 'last' } },
+            { propagate: { matching: '^x-trace-', algorithm: 'first' } },
+          ],
+        },
+        subgraphs: {
+          products: {
+            request: [{ remove: { matching: '^x-feature-' } }],
+            response: [
+              { propagate: { named: 'x-catalogue-version', rename: 'x-catalogue', default: '1', algorithm: 'first' } },
+              { propagate: { matching: '^x-stock-', algorithm: 'append' } },
+            ],
+          },
+        },
+      },
       subgraph_identity: { signing_secret: null },
+      response_cache: { ...DEFAULTS.response_cache, invalidation: { ...DEFAULTS.response_cache.invalidation, token: null } },
       health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',
@@ -203,7 +244,7 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ env: { CONFIG_FILE: file } }).limits.max_depth).toBe(7);
   });
 
-  it('maps every env var of the README onto the Router-style keys', () => {
+  it('maps every env var of the table in docs/configuration.md onto the Router-style keys', () => {
     const config = loadGatewayConfig({
       env: {
         PORT: '8080',
@@ -407,9 +448,18 @@ describe('loadGatewayConfig', () => {
 describe('loadGatewayConfig under NODE_ENV=production', () => {
   const production = { NODE_ENV: 'production' };
 
-  it('turns introspection (and with it field suggestions) off by default, and changes no other default', () => {
-    expect(loadGatewayConfig({ env: production })).toEqual({ ...DEFAULTS, supergraph: { ...DEFAULTS.supergraph, introspection: false } });
-    for (const nodeEnv of ['development', 'test', 'Production', '']) expect(loadGatewayConfig({ env: { NODE_ENV: nodeEnv } }).supergraph.introspection).toBe(true);
+  it('turns introspection (and with it field suggestions) and the explanation of authorization denials off by default, and changes no other default', () => {
+    expect(loadGatewayConfig({ env: production })).toEqual({
+      ...DEFAULTS,
+      supergraph: { ...DEFAULTS.supergraph, introspection: false },
+      authorization: { ...DEFAULTS.authorization, explain_denials: false },
+    });
+    for (const nodeEnv of ['development', 'test', 'Production', '']) {
+      const config = loadGatewayConfig({ env: { NODE_ENV: nodeEnv } });
+      expect([config.supergraph.introspection, config.authorization.explain_denials]).toEqual([true, true]);
+    }
+    // An operator who wants clients told what they lack says so.
+    expect(loadGatewayConfig({ env: { ...production, AUTHORIZATION_EXPLAIN_DENIALS: 'true' } }).authorization.explain_denials).toBe(true);
   });
 
   it('answers introspection when INTROSPECTION, the file or an override says so, each over the layers below it', () => {

@@ -4,6 +4,7 @@ import { contractsConfigSchema, executionEnvBindings, executionSupergraphKeys, o
 import { corsConfigSchema, graphiqlConfigSchema, httpEnvBindings, httpLimitKeys, httpSupergraphKeys, listen, sandboxConfigSchema, serverConfigSchema } from './http/config';
 import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/authorization/config';
 import { csrfConfigSchema } from './plugins/csrf/config';
+import { cacheControlConfigSchema, cacheControlEnvBindings, headersConfigSchema } from './plugins/headers/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
 import { authenticationConfigSchema, identityEnvBindings } from './plugins/identity/config';
 import { admissionLimitKeys } from './plugins/limits/config';
@@ -11,6 +12,7 @@ import { apqConfigSchema, persistedQueriesConfigSchema, persistedQueriesEnvBindi
 import { subgraphIdentityConfigSchema, subgraphIdentityEnvBindings } from './plugins/principal-signing/config';
 import { rateLimitConfigSchema, rateLimitEnvBindings } from './plugins/rate-limit/config';
 import { includeSubgraphErrorsConfigSchema, subgraphErrorsEnvBindings } from './plugins/subgraph-errors/config';
+import { responseCacheConfigSchema, responseCacheEnvBindings } from './plugins/response-cache/config';
 import { tracingConfigSchema, tracingEnvBindings } from './plugins/tracing/config';
 import { trafficShapingConfigSchema, trafficShapingEnvBindings } from './transport/config';
 
@@ -82,6 +84,9 @@ export const gatewayConfigSchema = z
     server: serverConfigSchema,
     traffic_shaping: trafficShapingConfigSchema,
     include_subgraph_errors: includeSubgraphErrorsConfigSchema,
+    headers: headersConfigSchema,
+    cache_control: cacheControlConfigSchema,
+    response_cache: responseCacheConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     contracts: contractsConfigSchema,
@@ -104,6 +109,15 @@ export const gatewayConfigSchema = z
       const owner = taken.get(contract.path);
       if (owner) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['contracts', name, 'path'], message: `is already ${owner}'s path` });
       taken.set(contract.path, `contracts.${name}`);
+    }
+  })
+  .superRefine(({ response_cache, health_check }, ctx) => {
+    if (response_cache?.invalidation.enabled && health_check && !(health_check.enabled && health_check.listen)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['response_cache', 'invalidation', 'enabled'],
+        message: 'needs health_check.enabled and health_check.listen: invalidation is served only on the operators\' listener, never on the public port',
+      });
     }
   })
   .superRefine(({ authentication, rate_limit }, ctx) => {
@@ -139,7 +153,7 @@ const productionConfigSchema = gatewayConfigSchema.superRefine((config, ctx) => 
  * Under NODE_ENV=production, the defaults that would show the schema are closed: each key here takes this
  * value unless the file or its own env var (both read before NODE_ENV) set it. Overrides still win.
  */
-const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false };
+const PRODUCTION_DEFAULTS: Record<string, unknown> = { 'supergraph.introspection': false, 'authorization.explain_denials': false };
 
 function productionDefaults(nodeEnv: string, current: (key: string) => unknown): Record<string, unknown> {
   if (nodeEnv !== 'production') return {};
@@ -159,6 +173,10 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphIdentityEnvBindings,
     ...trafficShapingEnvBindings,
     ...subgraphErrorsEnvBindings,
+    ...cacheControlEnvBindings,
+    ...responseCacheEnvBindings,
+    // One Redis holds every replica's shared state: the rate limits and the response cache.
+    REDIS_URL: (url) => ({ 'rate_limit.redis.url': url, 'response_cache.redis.url': url }),
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',
@@ -178,7 +196,7 @@ export interface LoadGatewayConfigOptions {
 }
 
 /**
- * Defaults, then the file, then env vars (README's table), then --supergraph and overrides; under
+ * Defaults, then the file, then env vars (the table in docs/configuration.md), then --supergraph and overrides; under
  * NODE_ENV=production with closed defaults and the development-only keys refused.
  */
 export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {

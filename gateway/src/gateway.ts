@@ -1,4 +1,5 @@
 import type { Logger, ServiceMetrics } from '@switchyard/service-kit';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import type { GatewayPlugin, SubgraphRequest } from './core/plugin';
 import { Pipeline } from './core/pipeline';
@@ -9,6 +10,8 @@ import { useAuthorization } from './plugins/authorization/useAuthorization';
 import { useCircuitBreaker } from './plugins/circuit-breaker/useCircuitBreaker';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
+import { clientValuesSent, useHeaders } from './plugins/headers/useHeaders';
+import { useResponseCache } from './plugins/response-cache/useResponseCache';
 import { useIdentity } from './plugins/identity/useIdentity';
 import { useLimits } from './plugins/limits/useLimits';
 import { GatewayMetrics } from './plugins/metrics/gateway-metrics';
@@ -19,6 +22,7 @@ import { useRateLimit } from './plugins/rate-limit/useRateLimit';
 import { useSubgraphErrors } from './plugins/subgraph-errors/useSubgraphErrors';
 import { useTracing } from './plugins/tracing/useTracing';
 import { trafficSettingsFor } from './transport/config';
+import { deduplicateInflight } from './transport/inflight-dedup';
 import { RetryBudget, RetryPolicy, retryCounter } from './transport/retry';
 import { requestIdOf, sleep, SubgraphDataSource, type Sleep } from './transport/subgraph-data-source';
 import { createSubgraphHttpClient, type SubgraphFetched, type SubgraphHttpClient } from './transport/subgraph-http-client';
@@ -27,6 +31,8 @@ export interface Gateway {
   pipeline: Pipeline;
   execution: Execution;
   readiness: Readiness;
+  /** Registers the plugins' operator routes (cache invalidation) on the health_check.listen server. */
+  adminRoutes(app: FastifyInstance): void;
   /** Stops everything that was started, last started first. */
   close(): Promise<void>;
 }
@@ -56,7 +62,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 async function plugins(config: GatewayConfig, services: Required<Pick<GatewayServices, 'logger' | 'now'>> & GatewayServices, metrics: GatewayMetrics | undefined, started: GatewayPlugin[]): Promise<void> {
   const { logger, now } = services;
   const meter = services.metrics?.meter;
-  const add = async (plugin: GatewayPlugin | Promise<GatewayPlugin> | undefined | false) => {
+  const add = async (plugin: GatewayPlugin | Promise<GatewayPlugin | undefined> | undefined | false) => {
     const ready = await plugin;
     if (ready) started.push(ready);
   };
@@ -71,6 +77,10 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   // After identity (whom to charge) and demand control (what the operation costs).
   await add(config.rate_limit.enabled && useRateLimit(config.rate_limit, { logger, meter, now }));
   await add(useSubgraphErrors(config.include_subgraph_errors, config.traffic_shaping));
+  // Before signing: the signature is written last, over headers no rule may touch anyway.
+  await add(useHeaders(config.headers, config.cache_control));
+  // After headers: a hit's Age and Cache-Control replace the merged ones.
+  await add(useResponseCache(config.response_cache, { logger, meter, now, varyBy: clientValuesSent(config.headers) }));
   // Before signing, so a fetch the breaker rejects is not signed for nothing.
   await add(useCircuitBreaker(config.traffic_shaping, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger, now));
@@ -98,7 +108,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
   try {
     let pipeline: Pipeline | undefined;
     const fetched: SubgraphFetched = (context, response) => pipeline?.subgraphResponse(context, response);
-    const transport = services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched);
+    const transport = deduplicateInflight(services.transport?.(fetched) ?? createSubgraphHttpClient(config.traffic_shaping.all, fetched), fetched);
     disposals.push(() => transport.close());
     const shaping = config.traffic_shaping;
     const retries = retryPolicies(config, services, now);
@@ -116,7 +126,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
           subgraph,
           url,
           transport,
-          trafficSettingsFor(shaping, subgraph).timeout,
+          trafficSettingsFor(shaping, subgraph),
           (context, request) => pipeline!.subgraphRequest(context, request),
           now,
           retries(subgraph),
@@ -130,7 +140,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
       for (const plugin of [...started].reverse()) await plugin.dispose?.();
     });
     await plugins(config, { ...services, now }, metrics, started);
-    pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection });
+    pipeline = new Pipeline({ plugins: started, execution, logger, introspection: config.supergraph.introspection, dedupe: shaping.router.dedupe.enabled });
     for (const served of [execution.gateway, ...[...execution.contracts.values()].map((c) => c.gateway)]) {
       await served.start();
       disposals.push(() => served.stop());
@@ -140,7 +150,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     for (const [i, name] of config.health_check.required_subgraphs.entries()) {
       if (!known(name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
-    for (const section of ['traffic_shaping', 'include_subgraph_errors'] as const) {
+    for (const section of ['traffic_shaping', 'include_subgraph_errors', 'headers'] as const) {
       for (const name of Object.keys(config[section].subgraphs)) {
         if (!known(name)) throw new Error(`${section}.subgraphs.${name}: no subgraph "${name}" in the supergraph`);
       }
@@ -167,6 +177,9 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         // Each contract's file, hash and last refused reload, as for the supergraph: reported, not required.
         const contracts = execution.contracts.size > 0 && { contracts: Object.fromEntries([...execution.contracts].map(([name, c]) => [name, c.supergraph.status()])) };
         return { ...report, body: { ...report.body, ...contracts, ...Object.assign({}, ...started.map((p) => p.readiness?.() ?? {})) } };
+      },
+      adminRoutes: (app) => {
+        for (const plugin of started) plugin.adminRoutes?.(app);
       },
       close,
     };

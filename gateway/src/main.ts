@@ -39,7 +39,7 @@ export async function startGateway(config: GatewayConfig, options: { now?: () =>
     const server = await listen(app, { ...config.supergraph.listen, drainMs: config.server.shutdown_grace_period });
     servers.push(server);
     const { enabled, listen: healthCheckAddress } = config.health_check;
-    const healthCheck = enabled && healthCheckAddress ? await startHealthCheckListener(healthCheckAddress, gateway.readiness, config, logger) : undefined;
+    const healthCheck = enabled && healthCheckAddress ? await startHealthCheckListener(healthCheckAddress, gateway.readiness, config, logger, gateway.adminRoutes) : undefined;
     if (healthCheck) servers.push(healthCheck);
     return {
       url: server.url,

@@ -181,6 +181,12 @@ const ARGUMENT_SITES: Record<string, ArgumentSite> = {
   'User.orders(first)': { type: 'Int', operation: '{ user(id: "usr_002") { orders(first: $v) { edges { cursor } } } }', as: EVERYONE },
   'User.orders(after)': { type: 'String', operation: '{ user(id: "usr_002") { orders(after: $v) { edges { cursor } } } }', as: EVERYONE },
   'Mutation.placeOrder(input)': { type: 'PlaceOrderInput!', operation: 'mutation { placeOrder(input: $v) { id } }', as: EVERYONE },
+  'Mutation.placeOrder(idempotencyKey)': {
+    type: 'String',
+    // A product that does not exist: the key is stored with the attempt, which then fails, so nothing changes.
+    operation: 'mutation { placeOrder(input: { items: [{ productId: "prd_none", quantity: 1 }] }, idempotencyKey: $v) { status } }',
+    as: EVERYONE,
+  },
   'PlaceOrderInput.items': { type: '[OrderLineInput!]!', operation: 'mutation { placeOrder(input: { items: $v }) { id } }', as: EVERYONE },
   'OrderLineInput.productId': { type: 'ID!', operation: 'mutation { placeOrder(input: { items: [{ productId: $v, quantity: 1 }] }) { id } }', as: EVERYONE },
   'OrderLineInput.quantity': { type: 'Int!', operation: 'mutation { placeOrder(input: { items: [{ productId: "prd_0001", quantity: $v }] }) { id } }', as: EVERYONE },
@@ -225,6 +231,8 @@ function sqlOutcome(site: string, mode: 'literal' | 'variable'): Outcome {
     'User.orders(after)': { status: 200, codes: ['BAD_USER_INPUT'], data: { user: null } },
     'OrderLineInput.productId': { status: 200, codes: ['BAD_USER_INPUT'], data: null },
     'Mutation.cancelOrder(id)': { status: 200, codes: ['NOT_FOUND'], data: null },
+    // A key is the client's opaque text, stored as data: the attempt fails only on its unknown product.
+    'Mutation.placeOrder(idempotencyKey)': { status: 200, codes: ['BAD_USER_INPUT'], data: null },
   };
   return outcomes[site] ?? wrongType;
 }

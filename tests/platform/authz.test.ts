@@ -56,9 +56,10 @@ describeIfKubectl.each(overlays)('authorization matrix in %s', (overlay) => {
     expect(callersOf(allowed, 'products').filter((c) => c !== 'prometheus')).toEqual(['gateway', 'orders']);
   });
 
-  it('orders reaches products only on the two reservation endpoints', () => {
+  it('orders reaches products only on the three reservation endpoints', () => {
     expect(allowed.filter((k) => k.startsWith('orders -> products:'))).toEqual([
       'orders -> products:4002 POST /internal/reservations',
+      'orders -> products:4002 POST /internal/reservations/confirm',
       'orders -> products:4002 POST /internal/reservations/release',
     ]);
   });

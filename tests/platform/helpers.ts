@@ -24,6 +24,8 @@ function hasTool(cmd: string, args: string[]): boolean {
  * so the suite still runs (and its first command throws).
  */
 export function describeIfTool(tool: string, probeArgs: string[]): jest.Describe {
+  // npm run scenarios renders the overlays with these helpers outside jest, where there is nothing to describe.
+  if (typeof describe === 'undefined') return undefined as unknown as jest.Describe;
   if (hasTool(tool, probeArgs)) return describe;
   if (process.env.CI === 'true') return describe;
   // eslint-disable-next-line no-console

@@ -16,6 +16,8 @@ import {
   render,
   workloads,
 } from './helpers';
+import { loadGatewayConfig } from '../../gateway/src/config';
+import { ordersConfigSchema } from '../../subgraphs/orders/src/main';
 
 const services = ['gateway', 'users', 'products', 'orders'];
 const meshNamespaces = ['switchyard', 'observability'];
@@ -179,15 +181,44 @@ describeIfKubectl.each(overlays)('overlay %s', (overlay) => {
       }
     });
 
-    it('never retries a POST on conditions where the gateway may already have run it', () => {
-      for (const vs of byKind(objs, 'VirtualService')) {
-        for (const r of vs.spec.http) {
-          const getOnly = r.match?.every((m: K8sObject) => m.method?.exact === 'GET');
-          const retryOn: string[] = (r.retries?.retryOn ?? '').split(',');
-          expect(r.retries).toBeDefined();
-          if (!getOnly) expect(retryOn.sort()).toEqual(['connect-failure', 'refused-stream']);
+    describe('who retries: Envoy only what never reached a pod, the gateway the rest within its budget', () => {
+      const seconds = (duration: string) => {
+        const match = /^(\d+(?:\.\d+)?)s$/.exec(duration);
+        if (!match) throw new Error(`not a duration in seconds: ${duration}`);
+        return Number(match[1]) * 1000;
+      };
+      const routes = () =>
+        byKind(objs, 'VirtualService').flatMap((vs) => vs.spec.http.map((r: K8sObject) => ({ ...r, name: `${vs.metadata.name}/${r.name}` })));
+      /** The gateway's traffic shaping as the rendered ConfigMap sets it. */
+      const gatewayShaping = () => {
+        const env = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.startsWith('gateway-config'))?.data;
+        const names = ['REQUEST_TIMEOUT', 'SUBGRAPH_TIMEOUT', 'SUBGRAPH_RETRY', 'CIRCUIT_BREAKER'];
+        return loadGatewayConfig({ env: Object.fromEntries(names.map((n) => [n, env[n]])) }).traffic_shaping;
+      };
+
+      it('every route, at the edge and between services, retries on connect-failure and refused-stream only', () => {
+        expect(routes().map((r) => r.name)).toEqual(
+          expect.arrayContaining(['gateway/graphql', 'gateway/graphql-get', 'users/default', 'products/default', 'orders/default']),
+        );
+        for (const r of routes()) {
+          expect([r.name, r.retries?.retryOn.split(',').sort()]).toEqual([r.name, ['connect-failure', 'refused-stream']]);
         }
-      }
+      });
+
+      it("every route's timeout and per-try timeout lie above the gateway's request deadline, so the app times out first", () => {
+        const shaping = gatewayShaping();
+        expect([shaping.router.timeout, shaping.all.timeout]).toEqual([15_000, 5_000]);
+        // orders gives its own calls to products (through products/default) less than that, too.
+        expect(ordersConfigSchema.shape.products.parse(undefined).timeoutMs).toBeLessThan(shaping.router.timeout);
+        for (const r of routes()) {
+          expect([r.name, seconds(r.retries.perTryTimeout) > shaping.router.timeout]).toEqual([r.name, true]);
+          expect([r.name, seconds(r.timeout) >= seconds(r.retries.perTryTimeout)]).toEqual([r.name, true]);
+        }
+      });
+
+      it('the gateway retries queries (never mutations) within a budget', () => {
+        expect(gatewayShaping().all.retry).toMatchObject({ enabled: true, retry_mutations: false, budget: { ratio: 0.2 } });
+      });
     });
 
     it('verifies JWTs at the ingress with the same issuer, JWKS and audience as the gateway', () => {

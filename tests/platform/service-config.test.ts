@@ -1,5 +1,5 @@
 import { loadGatewayConfig } from '../../gateway/src/config';
-import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
+import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
 import { ordersSubgraph } from '../../subgraphs/orders/src/main';
 import { productsSubgraph } from '../../subgraphs/products/src/main';
@@ -44,14 +44,29 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect([env.NODE_ENV, config.supergraph.introspection]).toEqual(['production', overlay === 'dev']);
     });
 
-    it('the gateway calls subgraphs as npm start does: the same deadline, retries, breakers, criticality and error masking', () => {
+    it('the gateway runs the policy npm start runs: the same admission, authorization, deadline, retries, breakers, criticality and error masking', () => {
+      const local = loadGatewayConfig({ file: PLATFORM_GATEWAY_CONFIG, env: {} });
       for (const name of ['gateway', 'gateway-canary']) {
         const deployed = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
-        const local = loadGatewayConfig({ env: { ...PLATFORM_GATEWAY_ENV } });
-        expect({ traffic_shaping: deployed.traffic_shaping, include_subgraph_errors: deployed.include_subgraph_errors }).toEqual({
-          traffic_shaping: local.traffic_shaping,
-          include_subgraph_errors: local.include_subgraph_errors,
+        const policy = (config: typeof local) => ({
+          // Where the budgets are counted is the one difference: Redis behind the ingress's hop in a cluster, memory on a laptop.
+          rate_limit: { ...config.rate_limit, store: undefined, redis: undefined, trusted_proxy_hops: undefined },
+          demand_control: config.demand_control,
+          // Telling a denied caller what it lacks follows NODE_ENV: on for a developer, off when deployed.
+          authorization: { ...config.authorization, explain_denials: undefined },
+          traffic_shaping: config.traffic_shaping,
+          include_subgraph_errors: config.include_subgraph_errors,
+          cache_control: config.cache_control,
+          // The same response cache, shared in the cluster's Redis rather than one process's memory.
+          response_cache: { ...config.response_cache, store: undefined, redis: undefined },
         });
+        expect(policy(deployed)).toEqual(policy(local));
+        expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
+        expect(local.rate_limit).toMatchObject({ enabled: true, store: 'memory', trusted_proxy_hops: 0 });
+        expect(deployed.demand_control.mode).toBe('enforce');
+        expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
+        expect(local.response_cache).toMatchObject({ enabled: true, store: 'memory' });
+        expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }
     });

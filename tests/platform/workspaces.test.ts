@@ -2,7 +2,8 @@
  * Package boundaries: each workspace's package.json declares exactly the packages its built sources import,
  * so the image of one service installs that service's dependencies and no other's. Type-only imports may rely on
  * the root devDependencies instead, scripts/ and bench/ on the root manifest, and test code, which a development
- * checkout runs with every manifest installed, on any package the repository declares.
+ * checkout runs with every manifest installed, on any package the repository declares. The peer gateways npm
+ * run bench runs are declared in bench/peers, which is no workspace: npm ci does not install them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -39,6 +40,7 @@ const workspaceDirs = root.workspaces!.flatMap((pattern) =>
     : [pattern],
 );
 const workspaces = workspaceDirs.map((dir) => ({ dir, manifest: manifestOf(dir) }));
+const benchPeers = manifestOf('bench/peers');
 const workspaceNames = workspaces.map((w) => w.manifest.name);
 const declaredAnywhere = [...rootDeclared, ...workspaceNames, ...workspaces.flatMap((w) => Object.keys(w.manifest.dependencies ?? {}))];
 
@@ -167,6 +169,21 @@ describe('the root package', () => {
     const files = Object.values(root.scripts ?? {}).flatMap((command) => command.split(/\s+/).filter((word) => /\.[cm]?[jt]s$/.test(word)));
     expect(files.length).toBeGreaterThan(0);
     expect(files.filter((file) => !existsSync(path.join(repoRoot, file)))).toEqual([]);
+  });
+});
+
+describe('the bench peers (bench/peers)', () => {
+  it('are the peer gateways npm run bench runs, and nothing else', () => {
+    expect(Object.keys({ ...benchPeers.dependencies, ...benchPeers.devDependencies }).sort()).toEqual(['@graphql-hive/gateway', '@graphql-hive/router-runtime']);
+  });
+
+  it('are no workspace, in no manifest of the repository and not in its lock file, so npm ci never installs them', () => {
+    expect(workspaceDirs).not.toContain('bench/peers');
+    const peers = Object.keys(benchPeers.dependencies ?? {});
+    const elsewhere = [root, ...workspaces.map((w) => w.manifest)].flatMap((m) => Object.keys({ ...m.dependencies, ...m.devDependencies }));
+    expect(peers.filter((pkg) => elsewhere.includes(pkg))).toEqual([]);
+    const locked = Object.keys(JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')).packages);
+    expect(locked.filter((entry) => peers.some((pkg) => entry.endsWith(`node_modules/${pkg}`)))).toEqual([]);
   });
 });
 

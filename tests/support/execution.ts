@@ -73,7 +73,7 @@ export async function startTestGateway(options: {
       anonymousTelemetry: false,
       checkSupergraph: options.checkSupergraph,
     },
-    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, shaping.all.timeout, () => undefined),
+    (subgraph, url) => new SubgraphDataSource(subgraph, url, transport, { timeout: shaping.all.timeout, deduplicateQuery: false }, () => undefined),
     logger,
   );
   const testIdentity: GatewayPlugin = {

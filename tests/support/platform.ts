@@ -4,7 +4,7 @@ import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer
 import type { Database } from '@switchyard/service-kit';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { startGateway, type RunningGateway } from '../../gateway/src/main';
-import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
+import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { startOrders } from '../../subgraphs/orders/src/main';
 import { startProducts } from '../../subgraphs/products/src/main';
 import { startUsers } from '../../subgraphs/users/src/main';
@@ -54,6 +54,16 @@ export async function send(url: string, query: string, headers: Record<string, s
 }
 
 /**
+ * How npm start's gateway calls its subgraphs and reads their answers (deadline, retries, breakers,
+ * criticality, our subgraphs' errors unmasked, Cache-Control merged), from scripts/platform-gateway.yaml;
+ * admission (rate limits) and the response cache stay each test's own.
+ */
+export function platformSubgraphCalls(): Record<string, unknown> {
+  const platform = loadGatewayConfig({ file: PLATFORM_GATEWAY_CONFIG, env: {} });
+  return { traffic_shaping: platform.traffic_shaping, include_subgraph_errors: platform.include_subgraph_errors, cache_control: platform.cache_control };
+}
+
+/**
  * A gateway config for tests: a free port, and another for health_check.listen (where tests read the full
  * readiness report), the test run's log level, then the given dotted overrides.
  */
@@ -100,16 +110,13 @@ export async function startPlatform(
   const urls = recorded
     ? { users: recorded.users.url, products: recorded.products.url, orders: recorded.orders.url }
     : { users: users.graphqlUrl, products: products.graphqlUrl, orders: orders.graphqlUrl };
-  // The gateway as npm start runs it (deadline, retries, breakers, criticality, our subgraphs' errors unmasked).
   const gateway = await startGateway(
-    gatewayConfig(
-      {
-        override_subgraph_url: urls,
-        'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
-        ...gatewayOverrides,
-      },
-      { ...process.env, ...PLATFORM_GATEWAY_ENV },
-    ),
+    gatewayConfig({
+      ...platformSubgraphCalls(),
+      override_subgraph_url: urls,
+      'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+      ...gatewayOverrides,
+    }),
   );
 
   return {

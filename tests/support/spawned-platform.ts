@@ -1,4 +1,8 @@
-import { PLATFORM_GATEWAY_ENV } from '../../scripts/platform-gateway-env';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { freePort, spawnService, type WatchedProcess } from './processes';
 import { signedHeaders } from './subgraph-requests';
 
@@ -58,11 +62,13 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     ]);
     const orders = await spawn('orders', 'subgraphs/orders/src/main.ts', { PRODUCTS_INTERNAL_URL: products.url });
     const gateway = await spawn('gateway', 'gateway/src/main.ts', {
-      ...PLATFORM_GATEWAY_ENV,
+      // Admission is each test's own (gatewayEnv may turn rate limits on).
+      RATE_LIMIT: 'false',
       SUBGRAPH_USERS_URL: `${users.url}/graphql`,
       SUBGRAPH_PRODUCTS_URL: `${products.url}/graphql`,
       SUBGRAPH_ORDERS_URL: `${orders.url}/graphql`,
       ...options.gatewayEnv,
+      CONFIG_FILE: platformConfigWith(options.gatewayEnv?.CONFIG_FILE),
     });
     const services = { users, products, orders, gateway };
     const restart = async (name: ServiceName) => {
@@ -74,6 +80,24 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     await stop();
     throw err;
   }
+}
+
+/** npm start's gateway file, with a test's own file (gatewayEnv.CONFIG_FILE) laid over it key by key. */
+function platformConfigWith(own: string | undefined): string {
+  if (!own) return PLATFORM_GATEWAY_CONFIG;
+  const over = (base: unknown, top: unknown): unknown => {
+    if (!isMap(base) || !isMap(top)) return top;
+    const merged: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(top)) merged[key] = over(base[key], value);
+    return merged;
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'switchyard-gateway-')), 'gateway.yaml');
+  writeFileSync(file, stringify(over(parse(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8')), parse(readFileSync(own, 'utf8')))));
+  return file;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The smallest GraphQL request over ordinary HTTP (signed for a subgraph, as the gateway does); what every live service must still answer. */

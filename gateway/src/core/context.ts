@@ -2,6 +2,7 @@ import type { Principal } from '@switchyard/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentNode, OperationDefinitionNode, OperationTypeNode } from 'graphql';
 import type { ServedSupergraph } from '../execution/supergraph-gateway';
+import type { SubgraphResponse } from './plugin';
 
 /** Longer client names or versions are kept as `unknown`: a label, not a payload. */
 const MAX_CLIENT_FIELD_LENGTH = 64;
@@ -63,6 +64,13 @@ export interface CostAssessment {
   result: 'COST_OK' | 'COST_ESTIMATED_TOO_EXPENSIVE';
 }
 
+/** Why a request's signal aborted when its deadline passed, as opposed to its client going away. */
+export class DeadlinePassed extends Error {
+  constructor() {
+    super('deadline passed');
+  }
+}
+
 /**
  * Everything one request carries from plugin to plugin, created when its first byte arrives. Plugins
  * read it and fill in their part (identity the principal, demand control the cost); nothing about a
@@ -77,7 +85,7 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** Epoch ms by which the request must be answered (traffic_shaping.router.timeout); no subgraph fetch is given longer. */
   readonly deadline: number;
-  /** Aborts when the client disconnects or the deadline passes. */
+  /** Aborts when the client disconnects or the deadline passes (reason: a DeadlinePassed). */
   readonly signal: AbortSignal;
   readonly http: {
     readonly method: string;
@@ -101,6 +109,8 @@ export interface RequestContext {
   readonly responseHeaders: Record<string, string>;
   /** Extensions plugins add to the response body (the cost, when the client asks for it). */
   readonly responseExtensions: Record<string, unknown>;
+  /** What each subgraph fetch for this request came to, in the order they ended: their headers feed the response's. */
+  readonly fetches: SubgraphResponse[];
   readonly decisions: Decision[];
 }
 

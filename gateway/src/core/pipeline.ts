@@ -1,6 +1,8 @@
 import { maskUnexpectedErrors, withSpan, type Logger } from '@switchyard/service-kit';
 import { GraphQLError, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions } from 'graphql';
 import type { Execution } from '../execution/gateway';
+import { InflightExecutions } from '../execution/inflight-executions';
+import type { PlannedOperation } from '../execution/supergraph-gateway';
 import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
 import { changedQueryHash, OperationReader } from './operation';
 import { Refusal, type CompleteResult, type GatewayPlugin, type GatewayResponse, type SubgraphRequest, type SubgraphResponse } from './plugin';
@@ -11,6 +13,8 @@ export interface PipelineOptions {
   logger: Logger;
   /** Answer introspection queries; off also hides "Did you mean" suggestions. */
   introspection: boolean;
+  /** Identical queries of one caller in flight at once share one execution (traffic_shaping.router.dedupe). */
+  dedupe?: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -26,6 +30,7 @@ export class Pipeline {
   private readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   private readonly hooks: { [K in HookName]: GatewayPlugin[] };
   private readonly validChanges = new WeakMap<GraphQLSchema, WeakSet<DocumentNode>>();
+  private readonly inflight?: InflightExecutions;
 
   constructor(private readonly options: PipelineOptions) {
     const names = new Set<string>();
@@ -47,6 +52,7 @@ export class Pipeline {
       introspection: options.introspection,
     });
     this.formatError = maskUnexpectedErrors(options.logger);
+    if (options.dedupe) this.inflight = new InflightExecutions();
     this.hooks = Object.fromEntries(HOOKS.map((hook) => [hook, options.plugins.filter((p) => p[hook])])) as Pipeline['hooks'];
   }
 
@@ -88,6 +94,7 @@ export class Pipeline {
   }
 
   subgraphResponse(context: RequestContext | undefined, response: SubgraphResponse): void {
+    context?.fetches.push(response);
     for (const plugin of this.hooks.onSubgraphResponse) plugin.onSubgraphResponse!(context, response);
   }
 
@@ -111,12 +118,17 @@ export class Pipeline {
       changes.push([plugin.name, change.cacheKey]);
       if (change.completeResult) completions.unshift(change.completeResult);
     }
-    const result = await this.options.execution.gatewayFor(context.contract).execute(context, {
-      operation,
-      document,
-      source: operation.source,
-      queryHash: changes.length > 0 ? changedQueryHash(operation.queryHash, changes) : operation.queryHash,
-    });
+    const queryHash = changes.length > 0 ? changedQueryHash(operation.queryHash, changes) : operation.queryHash;
+    let result: ExecutionResult | undefined;
+    for (const plugin of this.hooks.beforeExecution) {
+      result = (await this.stage(context, plugin, () => plugin.beforeExecution!(context, { operation, document, queryHash }))) ?? undefined;
+      if (result) break;
+    }
+    if (!result) {
+      const planned: PlannedOperation = { operation, document, source: operation.source, queryHash };
+      const gateway = this.options.execution.gatewayFor(context.contract);
+      result = this.inflight ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned)) : await gateway.execute(context, planned);
+    }
     for (const complete of completions) complete(result);
     return this.answer(context, result);
   }
@@ -219,7 +231,7 @@ const CORE_CODES: ReadonlySet<string> = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQ
 /** Stages that decide about a request get a span each, so a trace shows where time went before execution. */
 const SPANNED_STAGES: ReadonlySet<Stage> = new Set(['http', 'identity', 'admission', 'authorization']);
 
-const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
+const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'beforeExecution', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
 type HookName = (typeof HOOKS)[number];
 
 /**

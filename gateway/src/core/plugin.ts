@@ -1,5 +1,6 @@
 import type { Logger, ReadinessReport } from '@switchyard/service-kit';
 import type { Meter } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
 import type { DocumentNode, ExecutionResult, GraphQLError, ParseOptions, ValidationRule } from 'graphql';
 import type { Execution } from '../execution/gateway';
 import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
@@ -32,6 +33,14 @@ export interface PlanningInput {
   original: ResolvedOperation;
 }
 
+/** The operation about to be executed, after every beforePlanning change. */
+export interface PlannedExecution {
+  operation: ResolvedOperation;
+  document: DocumentNode;
+  /** Identifies the document as executed: the source's hash and every plugin's change key. */
+  queryHash: string;
+}
+
 /** Edits the executed result in place before it is sent: a plugin that removed selections puts back what the client must see. */
 export type CompleteResult = (result: ExecutionResult) => void;
 
@@ -59,12 +68,20 @@ export interface SubgraphResponse {
   readonly status?: number;
   /** Why it failed (timeout, connection_refused, a status), or undefined. */
   readonly errorType?: string;
+  /**
+   * Not a call of its own: it waited on an identical fetch in flight (traffic_shaping deduplicate_query),
+   * whose own outcome is reported with that fetch. Every prepared fetch gets exactly one response.
+   */
+  readonly shared?: boolean;
+  /** The answer's headers, names in lower case (Set-Cookie as a list), when there was an answer. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** The answer about to be sent. Plugins may add headers or extensions in onResponse. */
 export interface GatewayResponse {
   status: number;
-  headers: Record<string, string>;
+  /** A list only for Set-Cookie, which is sent once per value. */
+  headers: Record<string, string | string[]>;
   body: { data?: unknown; errors?: readonly unknown[]; extensions?: Record<string, unknown> };
 }
 
@@ -84,6 +101,7 @@ export interface GatewayRuntime {
  *   [core]        one parse, one validation, operation resolved, variables coerced once
  *   onOperation   the resolved operation                        (operation limits in warn_only)
  *   beforePlanning in order, each on the previous change       (authorization, demand control, cost charge)
+ *   beforeExecution the first result one returns is the answer   (response cache)
  *   [core]        planning and execution (Apollo Gateway's planner)
  *   onSubgraphRequest / onSubgraphResponse, per fetch          (principal signing, fetch metrics)
  *   onResponse    the answer, before it is sent                 (rate-limit headers, cost extension)
@@ -110,10 +128,17 @@ export interface GatewayPlugin {
   onParams?(context: RequestContext, params: GraphQLParams): GraphQLParams | void | Promise<GraphQLParams | void>;
   onOperation?(context: RequestContext, operation: ResolvedOperation): void | Promise<void>;
   beforePlanning?(context: RequestContext, input: PlanningInput): PlanningChange | void | Promise<PlanningChange | void>;
+  /**
+   * Given the operation as it will be executed (its plan-cache hash includes every plugin's change), may
+   * return a result to answer with instead of executing it: a cached answer.
+   */
+  beforeExecution?(context: RequestContext, planned: PlannedExecution): ExecutionResult | void | Promise<ExecutionResult | void>;
   onSubgraphRequest?(context: RequestContext | undefined, request: SubgraphRequest): void;
   onSubgraphResponse?(context: RequestContext | undefined, response: SubgraphResponse): void;
   onResponse?(context: RequestContext, response: GatewayResponse): void | Promise<void>;
   onEnd?(context: RequestContext, response: GatewayResponse): void;
+  /** Routes it serves on the operators' listener (health_check.listen), never on the public port. */
+  adminRoutes?(app: FastifyInstance): void;
   /** Its part of /readyz's body; reported, not required. */
   readiness?(): Record<string, unknown>;
   /** Stops what it started (pollers, connections). Called once, in reverse order of the plugin list. */

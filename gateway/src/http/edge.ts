@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import { ANONYMOUS, registerHealthRoutes } from '@switchyard/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
-import { clientIdentityOf, type RequestContext } from '../core/context';
+import { clientIdentityOf, DeadlinePassed, type RequestContext } from '../core/context';
 import { paramsFromBody, paramsFromQueryString } from '../core/graphql-params';
 import type { GatewayResponse } from '../core/plugin';
 import type { Pipeline } from '../core/pipeline';
@@ -49,7 +49,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
       // One controller and one timer per request: the deadline, or a client that goes away (its response
       // closed before it finished), stops the request's subgraph fetches.
       const cancel = new AbortController();
-      const deadline = setTimeout(() => cancel.abort(new Error('deadline passed')), routerTimeoutMs);
+      const deadline = setTimeout(() => cancel.abort(new DeadlinePassed()), routerTimeoutMs);
       reply.raw.once('close', () => {
         clearTimeout(deadline);
         if (!reply.raw.writableFinished) cancel.abort(new Error('client disconnected'));
@@ -67,6 +67,7 @@ export async function registerHttpEdge(app: FastifyInstance, options: HttpEdgeOp
         principal: ANONYMOUS,
         responseHeaders: {},
         responseExtensions: {},
+        fetches: [],
         decisions: [],
       };
       if (request.method === 'GET' && config.sandbox.enabled && wantsLandingPage(request.headers.accept)) return;

@@ -18,8 +18,10 @@ import { SubgraphFetchError, type SubgraphCall, type SubgraphFetched, type Subgr
 export interface FakeSubgraph {
   sdl: string;
   resolvers: GraphQLResolverMap<FakeSubgraphContext>;
-  /** Makes the subgraph fail the way a real one can: throw to fail the fetch, return a body to answer with it. */
+  /** Makes the subgraph fail the way a real one can: throw to fail the fetch, return a body to answer with it, undefined (or a promise of it) to let the resolvers answer. */
   answer?: (call: SubgraphCall) => unknown;
+  /** The headers it answers with (Cache-Control, Set-Cookie), names in lower case. */
+  headers?: (call: SubgraphCall) => Record<string, string | string[]>;
 }
 
 export interface FakeSubgraphContext {
@@ -121,7 +123,8 @@ export async function startTestGateway(options: {
   const answer = async (call: SubgraphCall): Promise<unknown> => {
     const fake = options.subgraphs[call.subgraph]!;
     if (fake.answer) {
-      const answered = fake.answer(call);
+      // A held answer (a promise) that comes to undefined is answered by the resolvers, once released.
+      const answered = await fake.answer(call);
       if (answered !== undefined) return answered;
     }
     const { query, variables, operationName } = JSON.parse(call.body);
@@ -134,10 +137,14 @@ export async function startTestGateway(options: {
     async post(call) {
       if (call.probe) return answer(call);
       received[call.subgraph]!.push(call);
-      const outcome = (status: number | undefined, errorType: string | undefined) => fetched(call.context, { subgraph: call.subgraph, seconds: 0, status, errorType });
+      const outcome = (status: number | undefined, errorType: string | undefined, headers?: Record<string, string | string[]>) => {
+        const response = { subgraph: call.subgraph, seconds: 0, status, errorType, headers };
+        call.observe?.(response);
+        fetched(call.context, response);
+      };
       try {
         const body = await answer(call);
-        outcome(200, undefined);
+        outcome(200, undefined, options.subgraphs[call.subgraph]!.headers?.(call) ?? {});
         return body;
       } catch (err) {
         if (err instanceof SubgraphFetchError) outcome(err.failure.status, err.failure.type);

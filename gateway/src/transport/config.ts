@@ -39,7 +39,17 @@ const retryOverrideSchema = retrySchema.omit({ budget: true }).partial().extend(
 export const trafficShapingConfigSchema = z
   .object({
     router: z
-      .object({ timeout: timeout.default('30s').describe('Whole-request deadline, also the HTTP request timeout. env REQUEST_TIMEOUT') })
+      .object({
+        timeout: timeout.default('30s').describe('Whole-request deadline, also the HTTP request timeout. env REQUEST_TIMEOUT'),
+        dedupe: z
+          .object({
+            enabled: booleanFromEnv
+              .default(true)
+              .describe('Identical queries from one caller in flight at once (same operation, variables, principal and headers) share one execution. env OPERATION_DEDUPE'),
+          })
+          .strict()
+          .default({}),
+      })
       .strict()
       .default({}),
     all: z
@@ -47,6 +57,9 @@ export const trafficShapingConfigSchema = z
         timeout: timeout.default('10s').describe('Deadline of each subgraph fetch. env SUBGRAPH_TIMEOUT'),
         connections: integer({ min: 1 }).default(64).describe('Keep-alive connection pool size per subgraph origin.'),
         keep_alive_timeout: timeout.default('30s').describe('Idle time before a pooled subgraph connection closes.'),
+        deduplicate_query: booleanFromEnv
+          .default(true)
+          .describe('Identical queries to a subgraph in flight at once (same body, same principal, same forwarded headers) share one fetch. env SUBGRAPH_DEDUPLICATE_QUERY'),
         retry: retrySchema.default({}),
         circuit_breaker: circuitBreakerConfigSchema.default({}),
         criticality: criticalitySchema
@@ -61,6 +74,7 @@ export const trafficShapingConfigSchema = z
         z
           .object({
             timeout: timeout.optional().describe('Replaces all.timeout for this subgraph.'),
+            deduplicate_query: z.boolean().optional().describe('Replaces all.deduplicate_query for this subgraph.'),
             retry: retryOverrideSchema.optional().describe('Replaces the keys of all.retry it sets.'),
             circuit_breaker: circuitBreakerOverrideSchema.optional().describe('Replaces the keys of all.circuit_breaker it sets.'),
             criticality: criticalitySchema.optional().describe('Replaces all.criticality. env CRITICAL_SUBGRAPHS (comma list of names)'),
@@ -81,11 +95,14 @@ export const trafficShapingEnvBindings: EnvBindings = {
   SUBGRAPH_TIMEOUT: 'traffic_shaping.all.timeout',
   SUBGRAPH_RETRY: 'traffic_shaping.all.retry.enabled',
   CIRCUIT_BREAKER: 'traffic_shaping.all.circuit_breaker.enabled',
+  SUBGRAPH_DEDUPLICATE_QUERY: 'traffic_shaping.all.deduplicate_query',
+  OPERATION_DEDUPE: 'traffic_shaping.router.dedupe.enabled',
 };
 
 /** What applies to one subgraph: `all`, with the keys its own entry sets replaced. */
 export interface SubgraphTrafficSettings {
   timeout: number;
+  deduplicateQuery: boolean;
   retry: RetryConfig;
   circuitBreaker: CircuitBreakerConfig;
   criticality: Criticality;
@@ -95,6 +112,7 @@ export function trafficSettingsFor(config: TrafficShapingConfig, subgraph: strin
   const own = Object.hasOwn(config.subgraphs, subgraph) ? config.subgraphs[subgraph]! : {};
   return {
     timeout: own.timeout ?? config.all.timeout,
+    deduplicateQuery: own.deduplicate_query ?? config.all.deduplicate_query,
     retry: { ...config.all.retry, ...defined(own.retry ?? {}), budget: { ...config.all.retry.budget, ...defined(own.retry?.budget ?? {}) } } as RetryConfig,
     circuitBreaker: { ...config.all.circuit_breaker, ...defined(own.circuit_breaker ?? {}) } as CircuitBreakerConfig,
     criticality: own.criticality ?? config.all.criticality,

@@ -27,6 +27,7 @@ function requestContext(principal: Principal): RequestContext {
     principal,
     responseHeaders: {},
     responseExtensions: {},
+    fetches: [],
     decisions: [],
   };
 }
@@ -49,7 +50,7 @@ describe('the subgraph data source', () => {
       prepared.push([context, { ...request, headers: { ...request.headers } }]);
       request.headers['x-added-by-a-plugin'] = 'yes';
     };
-    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1234, prepare, () => 0);
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, { timeout: 1234, deduplicateQuery: false }, prepare, () => 0);
     const context = requestContext(user);
     const answer = await source.process({
       kind: 'incoming operation' as never,
@@ -79,7 +80,7 @@ describe('the subgraph data source', () => {
   it('a fetch outside any client request (a health check, a schema load) has no context or signal, and a gateway- request id', async () => {
     const client = recordingClient({ data: {} });
     const contexts: (RequestContext | undefined)[] = [];
-    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, 1000, (context) => void contexts.push(context));
+    const source = new SubgraphDataSource('users', 'http://users.test/graphql', client, { timeout: 1000, deduplicateQuery: true }, (context) => void contexts.push(context));
     await source.process({ kind: 'health check' as never, request: { query: '{ __typename }' }, context: {} as never });
     expect(contexts).toEqual([undefined]);
     expect(client.calls).toEqual([

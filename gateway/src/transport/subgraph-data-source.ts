@@ -3,6 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { RequestContext } from '../core/context';
 import type { SubgraphRequest } from '../core/plugin';
+import type { SubgraphTrafficSettings } from './config';
 import type { RetryPolicy } from './retry';
 import { SubgraphFetchError, type SubgraphHttpClient } from './subgraph-http-client';
 
@@ -46,7 +47,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly subgraph: string,
     private readonly url: string,
     private readonly client: SubgraphHttpClient,
-    private readonly timeoutMs: number,
+    private readonly settings: Pick<SubgraphTrafficSettings, 'timeout' | 'deduplicateQuery'>,
     private readonly prepare: PrepareSubgraphRequest,
     private readonly now: () => number = Date.now,
     private readonly retry?: RetryPolicy,
@@ -60,8 +61,11 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     const body = JSON.stringify({ query, variables, operationName, extensions });
     const retry = context && this.retry?.enabled ? this.retry : undefined;
     retry?.budget.recordRequest();
+    const isQuery = query !== undefined && QUERY.test(query);
     // Mutations are never sent twice: the subgraph may have committed one that timed out.
-    const retryable = retry !== undefined && query !== undefined && QUERY.test(query);
+    const retryable = retry !== undefined && isQuery;
+    // Nor shared: each must run. Only a client's queries are, never a probe's.
+    const shareable = context !== undefined && isQuery && this.settings.deduplicateQuery;
     for (let attempts = 1; ; attempts++) {
       const request: SubgraphRequest = {
         subgraph: this.subgraph,
@@ -71,9 +75,10 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
       };
       this.prepare(context, request);
       // The subgraph's own timeout, or what is left of the request's deadline if that is sooner.
-      const timeoutMs = context ? Math.max(1, Math.min(this.timeoutMs, context.deadline - this.now())) : this.timeoutMs;
+      const ownTimeout = this.settings.timeout;
+      const timeoutMs = context ? Math.max(1, Math.min(ownTimeout, context.deadline - this.now())) : ownTimeout;
       try {
-        return (await this.client.post({ ...request, timeoutMs, signal: context?.signal, context })) as GatewayGraphQLResponse;
+        return (await this.client.post({ ...request, timeoutMs, signal: context?.signal, context, ...(shareable && { shareable }) })) as GatewayGraphQLResponse;
       } catch (err) {
         if (!retryable || !(err instanceof SubgraphFetchError)) throw err;
         const delay = retry.delayBefore(attempts, err.failure, context!.deadline);

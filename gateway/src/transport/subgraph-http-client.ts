@@ -17,6 +17,10 @@ export interface SubgraphCall {
   timeoutMs: number;
   /** The client's request: when it disconnects or passes its deadline, this call stops too. */
   signal?: AbortSignal;
+  /** May share the answer of an identical fetch in flight (a query, with deduplicate_query on). */
+  shareable?: boolean;
+  /** Told what this call came to, beside the plugins: the requests that shared it are told the same. */
+  observe?: (response: SubgraphResponse) => void;
   /** A readiness probe: not subgraph traffic, so nobody is told of it. */
   probe?: boolean;
   /** The client request this fetch serves, for whoever is told of it. */
@@ -35,14 +39,18 @@ export interface SubgraphHttpClient {
  */
 export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'], 'connections' | 'keep_alive_timeout'>, fetched?: SubgraphFetched): SubgraphHttpClient {
   const agent = new Agent({ connections: config.connections, keepAliveTimeout: config.keep_alive_timeout });
-  const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined) => {
-    if (fetched && !call.probe) fetched(call.context, { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType });
+  const record = (call: SubgraphCall, start: number, status: number | undefined, errorType: string | undefined, headers?: SubgraphResponse['headers']) => {
+    if (call.probe) return;
+    const response: SubgraphResponse = { subgraph: call.subgraph, seconds: (performance.now() - start) / 1000, status, errorType, headers };
+    call.observe?.(response);
+    fetched?.(call.context, response);
   };
   return {
     async post(call) {
       const start = performance.now();
       let status: number;
       let retryAfter: string | string[] | undefined;
+      let headers: SubgraphResponse['headers'];
       let text: string;
       try {
         const res = await request(call.url, {
@@ -56,6 +64,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
         });
         status = res.statusCode;
         retryAfter = res.headers['retry-after'];
+        headers = res.headers;
         text = await res.body.text();
       } catch (err) {
         const failure = failureOf(err, call.signal?.aborted ?? false);
@@ -66,7 +75,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
       try {
         body = JSON.parse(text);
       } catch {
-        record(call, start, status, 'invalid_json');
+        record(call, start, status, 'invalid_json', headers);
         throw new SubgraphFetchError(call.subgraph, { type: 'invalid_json', reason: `HTTP ${status} without a JSON body`, status });
       }
       // A subgraph may answer a GraphQL error with a 4xx; its errors then say more than the status. A
@@ -74,7 +83,7 @@ export function createSubgraphHttpClient(config: Pick<TrafficShapingConfig['all'
       const hasErrors = typeof body === 'object' && body !== null && Array.isArray((body as { errors?: unknown }).errors);
       const failed = status < 200 || status > 299;
       // error.type is the status for a failed answer (semantic conventions), whatever its body.
-      record(call, start, status, failed ? String(status) : undefined);
+      record(call, start, status, failed ? String(status) : undefined, headers);
       if ((failed && !hasErrors) || UNAVAILABLE_STATUSES.has(status)) {
         throw new SubgraphFetchError(call.subgraph, statusFailure(status, typeof retryAfter === 'string' ? retryAfter : undefined));
       }

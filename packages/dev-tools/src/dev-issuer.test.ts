@@ -58,6 +58,11 @@ describe('startDevIssuer', () => {
     });
   });
 
+  it('answers /healthz as the other services do', async () => {
+    const res = await fetch(`${issuer.url}/healthz`);
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
   it('answers a /token request with an empty sub with 400 and a message, not a token', async () => {
     const res = await fetch(`${issuer.url}/token?sub=`);
     expect({ status: res.status, body: await res.json() }).toEqual({

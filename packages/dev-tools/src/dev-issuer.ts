@@ -123,6 +123,8 @@ export async function startDevIssuer(options: {
   const issue = (sub: string, o: TokenOptions = {}) => signAccessToken(key, { issuer, audience, sub, ...o });
 
   const jwks = { keys: [key.publicJwk] };
+  // Liveness, as every other service of npm start answers it (the scenarios ask it before they begin).
+  app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/.well-known/jwks.json', async () => jwks);
   app.get<{ Querystring: { sub: string; scope: string } }>(
     '/token',

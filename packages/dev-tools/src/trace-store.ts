@@ -2,6 +2,7 @@
  * The development trace store: an OTLP/HTTP receiver (JSON encoding) keeping the last traces of every
  * service in memory, for `npm run trace` and the gateway's /debug/traces. npm start runs it and points
  * the services at it with OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL=http/json.
+ * It keeps GraphQL requests only: a browser's GraphiQL assets, favicon and landing page would crowd them out.
  * Written by hand because the collector is a separate binary to install, and all that is needed is to
  * hold a few hundred spans; it never leaves the laptop (it binds to loopback by default).
  */
@@ -115,17 +116,48 @@ export function spansFromOtlp(body: unknown): StoredSpan[] {
   return out;
 }
 
+const SERVER = 2;
+
+/** A span of GraphQL work: the gateway's request span names its operation, a subgraph's graphql-js spans theirs. */
+const isGraphQL = (span: StoredSpan) => span.name.startsWith('graphql') || Object.keys(span.attributes).some((key) => key.startsWith('graphql.'));
+
+/**
+ * The trace's entry span (a server span with no parent: a request from outside) ends last, so once it is
+ * in, so are the rest of its process's spans: a trace with no GraphQL work by then was no GraphQL request.
+ * Judged over each export as a whole, since an exporter need not list a batch's spans in the order they ended.
+ */
+const entered = (spans: readonly StoredSpan[]) => spans.some((span) => span.kind === SERVER && !span.parentSpanId);
+
+/** How the list names a trace: its root span, the path, and the operation's name, or its type when it has none. */
+function traceName(root: StoredSpan): string {
+  const operation = root.attributes['graphql.operation.name'] ?? root.attributes['graphql.operation.type'];
+  const what = [root.attributes['url.path'], operation].filter(Boolean).join(' ');
+  return what ? `${root.name} ${what}` : root.name;
+}
+
 export async function startTraceStore(options: TraceStoreOptions = {}): Promise<TraceStore> {
   const maxTraces = options.maxTraces ?? 100;
   const maxSpans = options.maxSpansPerTrace ?? 2000;
   // A Map keeps insertion order: the first key is the oldest trace.
   const traces = new Map<string, StoredSpan[]>();
+  /** Traces found not to be GraphQL requests, so that their stragglers are not kept either. */
+  const dropped = new Set<string>();
   const app = Fastify({ bodyLimit: 8 * 1024 * 1024 });
   app.post('/v1/traces', async (request, reply) => {
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return reply.code(415).send({ error: 'this development store takes OTLP/HTTP JSON: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json' });
     }
-    for (const span of spansFromOtlp(request.body)) {
+    const received = new Map<string, StoredSpan[]>();
+    for (const span of spansFromOtlp(request.body)) received.set(span.traceId, [...(received.get(span.traceId) ?? []), span]);
+    for (const [traceId, batch] of received) {
+      const all = [...(traces.get(traceId) ?? []), ...batch];
+      if (!dropped.has(traceId) && !(entered(batch) && !all.some(isGraphQL))) continue;
+      traces.delete(traceId);
+      received.delete(traceId);
+      dropped.add(traceId);
+      if (dropped.size > maxTraces) dropped.delete(dropped.values().next().value!);
+    }
+    for (const span of [...received.values()].flat()) {
       let spans = traces.get(span.traceId);
       if (!spans) {
         traces.set(span.traceId, (spans = []));
@@ -142,8 +174,7 @@ export async function startTraceStore(options: TraceStoreOptions = {}): Promise<
       const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]!;
       const start = Math.min(...spans.map((s) => s.startMs));
       const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
-      const what = [root.attributes['url.path'], root.attributes['graphql.operation.name']].filter(Boolean).join(' ');
-      return { traceId, root: what ? `${root.name} ${what}` : root.name, service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
+      return { traceId, root: traceName(root), service: root.service, startMs: start, durationMs: end - start, spans: spans.length, services: [...new Set(spans.map((s) => s.service))] };
     }),
   );
   app.get<{ Params: { id: string } }>('/traces/:id', async (request, reply) => {

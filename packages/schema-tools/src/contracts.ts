@@ -156,7 +156,8 @@ export function filterSupergraph(supergraphSdl: string, contract: Pick<ContractD
     }
     return false;
   };
-  const marked = [...hidden].filter((e) => !parentHidden(e));
+  // One already @inaccessible in the supergraph (a subgraph hid it itself) stays as it is: the directive is not repeatable.
+  const marked = [...hidden].filter((e) => !parentHidden(e) && !e.hasAppliedDirective(inaccessible));
   for (const element of marked) element.applyDirective(inaccessible);
   const supergraph = printSchema(schema);
   try {

@@ -85,6 +85,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const repeated = repeatedSingletonField(request.raw.rawHeaders);
     if (repeated) throw new HttpError(400, `the ${repeated} header is given more than once`);
   });
+  // Draining: a response to a request accepted before close tells its client not to reuse the connection,
+  // so the server closes it after the response instead of waiting out the grace period for idle keep-alives.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   const httpMetrics = options.metrics && instrumentHttpServer(app, options.metrics);
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {

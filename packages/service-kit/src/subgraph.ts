@@ -229,8 +229,10 @@ export interface SubgraphParts<L> {
   close?: () => Promise<void>;
 }
 
-/** What the shared start-up gives a subgraph's parts: their metric recorders and cursor codecs. */
+/** What the shared start-up gives a subgraph's parts: their metric recorders, cursor codecs and logger. */
 export interface SubgraphTools {
+  /** The service's logger, for work the parts do outside a request (a background sweep, say). */
+  logger: Logger;
   /** The batch-size recorder for the loader of this name. */
   batchSizes: (loader: string) => RecordBatch;
   /** The codec of the cursors of one list ("Query.users"), keyed from the identity signing secret. */
@@ -262,6 +264,7 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
     throw err;
   });
   const parts = definition.wire(db, config, {
+    logger,
     batchSizes: loaderBatchSizes(metrics.meter),
     cursors: (list) => new CursorCodec(config.identity.signingSecret, `${definition.name}:${list}`),
   });

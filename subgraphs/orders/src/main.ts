@@ -4,6 +4,7 @@ import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition }
 import { z } from 'zod';
 import { createOrderLoaders, type OrderLoaders } from './loaders';
 import { createPlaceOrderLimit } from './place-order-limit';
+import { createPlaceOrderSaga, startSweeper, type PlaceOrderSagaOptions } from './place-order-saga';
 import { createProductsClient } from './products-client';
 import { createOrderResolvers } from './resolvers';
 import { seedOrders } from './seed';
@@ -27,15 +28,41 @@ export const ordersConfigSchema = subgraphConfigSchema('orders', 4003).extend({
     })
     .strict()
     .default({}),
+  /** The sweeper that settles order placements a crash or failure left half done (see place-order-saga.ts). */
+  saga: z
+    .object({
+      sweepIntervalMs: z.coerce.number().int().positive().default(30_000),
+      /** How long an attempt may stay unsettled before the sweeper takes over: well above one placeOrder's longest run. */
+      graceMs: z.coerce.number().int().nonnegative().default(60_000),
+    })
+    .strict()
+    .default({}),
 });
+
+/**
+ * Tests only: ORDERS_TEST_CRASH_AFTER=begun|reserved|written SIGKILLs the process right after that saga
+ * step, as a crash there would, so a test can show the sweeper settling what is left.
+ */
+function crashHookFromEnv(): PlaceOrderSagaOptions['afterStep'] {
+  const crashAfter = process.env.ORDERS_TEST_CRASH_AFTER;
+  if (!crashAfter) return undefined;
+  return (step) => {
+    if (step === crashAfter) process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, OrderLoaders> = {
   name: 'orders',
   packageDir: join(__dirname, '..'),
   configSchema: ordersConfigSchema,
-  envBindings: { PRODUCTS_INTERNAL_URL: 'products.internalUrl', PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl' },
+  envBindings: {
+    PRODUCTS_INTERNAL_URL: 'products.internalUrl',
+    PLACE_ORDER_LIMIT_REDIS_URL: 'placeOrderLimit.redisUrl',
+    ORDERS_SWEEP_INTERVAL_MS: 'saga.sweepIntervalMs',
+    ORDERS_SWEEP_GRACE_MS: 'saga.graceMs',
+  },
   seed: seedOrders,
-  wire(db, config, { batchSizes, cursors }) {
+  wire(db, config, { batchSizes, cursors, logger }) {
     const store = createOrderStore(db);
     const products = createProductsClient({
       baseUrl: config.products.internalUrl,
@@ -43,10 +70,13 @@ export const ordersSubgraph: SubgraphDefinition<typeof ordersConfigSchema, Order
       signingSecret: config.identity.signingSecret,
     });
     const placeOrderLimit = createPlaceOrderLimit(config.placeOrderLimit);
+    const saga = createPlaceOrderSaga(store, products, { afterStep: crashHookFromEnv() });
+    const sweeper = startSweeper(saga, { intervalMs: config.saga.sweepIntervalMs, graceMs: config.saga.graceMs, logger });
     return {
-      resolvers: createOrderResolvers(store, products, placeOrderLimit, cursors('User.orders')),
+      resolvers: createOrderResolvers(store, products, saga, placeOrderLimit, cursors('User.orders')),
       createLoaders: () => createOrderLoaders(store, batchSizes),
       close: async () => {
+        await sweeper.stop();
         await Promise.all([products.close(), placeOrderLimit.close()]);
       },
     };

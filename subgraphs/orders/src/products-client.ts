@@ -35,7 +35,7 @@ export interface ProductsClientOptions {
 const ORDERS_SERVICE: Caller = { kind: 'service', id: 'orders', scopes: [] };
 
 /**
- * Client for the products service's internal reservation API. Reserve and release are idempotent per
+ * Client for the products service's internal reservation API. Reserve, confirm and release are idempotent per
  * order id on the products side, which is what makes a retry after a dropped connection safe.
  */
 export function createProductsClient(options: ProductsClientOptions) {
@@ -73,6 +73,12 @@ export function createProductsClient(options: ProductsClientOptions) {
         throw new ReservationRefused(json.error.code, json.error.productId, json.error.available, json.error.message);
       }
       throw new ProductsUnavailable(`products service answered ${status} to a reservation`);
+    },
+    /** Marks the order's reserved stock sold; false when there was no reservation left to confirm. */
+    async confirm(orderId: string): Promise<boolean> {
+      const { status, json } = await post('/internal/reservations/confirm', { orderId });
+      if (status !== 200) throw new ProductsUnavailable(`products service answered ${status} to a confirmation`);
+      return json.confirmed as boolean;
     },
     async release(orderId: string): Promise<boolean> {
       const { status, json } = await post('/internal/reservations/release', { orderId });

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { DateTime, badInput, pageSize, toPage, type CursorCodec, type SubgraphContext } from '@switchyard/service-kit';
 import type { OrderLoaders } from './loaders';
 import type { PlaceOrderLimit } from './place-order-limit';
-import { ProductsUnavailable, ReservationRefused, type ProductsClient } from './products-client';
+import { unavailable, type PlaceOrderSaga } from './place-order-saga';
+import { ProductsUnavailable, type ProductsClient } from './products-client';
 import type { OrderItemRow, OrderPosition, OrderRow, OrderStore } from './store';
 
 type Context = SubgraphContext<OrderLoaders>;
@@ -57,64 +57,39 @@ export function normaliseLines(items: { productId: string; quantity: number }[])
   return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
 }
 
-function refusalError(err: ReservationRefused): GraphQLError {
-  if (err.code === 'UNKNOWN_PRODUCT') return badInput(err.message, { productId: err.productId });
-  return new GraphQLError(err.message, {
-    extensions: { code: 'OUT_OF_STOCK', productId: err.productId, available: err.available },
-  });
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+function idempotencyKeyOf(key: string | null | undefined): string | null {
+  if (key === null || key === undefined) return null;
+  if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw badInput(`idempotencyKey must be between 1 and ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  return key;
 }
 
-const unavailable = () =>
-  new GraphQLError('orders are unavailable right now; nothing was charged or reserved, try again', {
-    extensions: { code: 'SERVICE_UNAVAILABLE' },
-  });
-
-export function createOrderResolvers(store: OrderStore, products: ProductsClient, placeOrderLimit: PlaceOrderLimit, cursors: CursorCodec) {
-  /**
-   * Reserve first (products owns stock and prices), then record the order. If recording fails, the
-   * reservation is given back, so no stock is held by an order that does not exist.
-   */
-  async function placeOrder(userId: string, lines: { productId: string; quantity: number }[]): Promise<OrderRow> {
-    const orderId = `ord_${randomUUID()}`;
-    let reserved;
-    try {
-      reserved = await products.reserve(orderId, lines);
-    } catch (err) {
-      if (err instanceof ReservationRefused) throw refusalError(err);
-      // The reservation may have been taken before the failure: give it back (idempotent, harmless if not).
-      await products.release(orderId).catch(() => undefined);
-      if (err instanceof ProductsUnavailable) throw unavailable();
-      throw err;
-    }
-    const currencies = new Set(reserved.map((l) => l.currency));
-    try {
-      if (currencies.size !== 1) throw badInput('all products of an order must share one currency');
-      return await store.insertOrder(
-        {
-          id: orderId,
-          userId,
-          status: 'PLACED',
-          currency: reserved[0]!.currency,
-          totalCents: reserved.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
-        },
-        reserved.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })),
-      );
-    } catch (err) {
-      await products.release(orderId).catch(() => undefined);
-      throw err;
-    }
-  }
-
+export function createOrderResolvers(
+  store: OrderStore,
+  products: ProductsClient,
+  saga: PlaceOrderSaga,
+  placeOrderLimit: PlaceOrderLimit,
+  cursors: CursorCodec,
+) {
   return {
     DateTime,
     Query: {
       order: (_: unknown, args: { id: string }, ctx: Context) => visibleOrder(ctx, args.id),
     },
     Mutation: {
-      placeOrder: async (_: unknown, args: { input: { items: { productId: string; quantity: number }[] } }, ctx: Context, info: GraphQLResolveInfo) => {
+      placeOrder: async (
+        _: unknown,
+        args: { input: { items: { productId: string; quantity: number }[] }; idempotencyKey?: string | null },
+        ctx: Context,
+        info: GraphQLResolveInfo,
+      ) => {
         const userId = requireUser(ctx);
+        const idempotencyKey = idempotencyKeyOf(args.idempotencyKey);
         await placeOrderLimit.check(userId, args, info);
-        return placeOrder(userId, normaliseLines(args.input.items));
+        return saga.place(userId, normaliseLines(args.input.items), idempotencyKey);
       },
       cancelOrder: async (_: unknown, args: { id: string }, ctx: Context) => {
         const userId = requireUser(ctx);

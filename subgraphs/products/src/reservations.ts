@@ -25,7 +25,8 @@ const reserveRequest = z.object({
     .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each productId may appear once'),
 });
 
-const releaseRequest = z.object({ orderId: z.string().min(1).max(100) });
+/** Confirm and release name only the order. */
+const orderRequest = z.object({ orderId: z.string().min(1).max(100) });
 
 function parseRequest<T>(body: unknown, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(body);
@@ -61,8 +62,12 @@ export function registerReservationRoutes(app: FastifyInstance, store: ProductSt
       });
     }
   });
+  app.post('/internal/reservations/confirm', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request) => {
+    const { orderId } = parseRequest(request.body, orderRequest);
+    return { orderId, confirmed: await store.confirm(orderId) };
+  });
   app.post('/internal/reservations/release', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request) => {
-    const { orderId } = parseRequest(request.body, releaseRequest);
+    const { orderId } = parseRequest(request.body, orderRequest);
     return { orderId, released: await store.release(orderId) };
   });
 }

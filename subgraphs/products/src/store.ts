@@ -92,12 +92,25 @@ export function createProductStore(db: Database) {
       });
     },
 
-    /** Gives an order's stock back once; returns false when there was nothing (left) to release. */
+    /** Marks an order's reserved stock sold once its order is written; false when nothing was reserved (or it was released). */
+    async confirm(orderId: string): Promise<boolean> {
+      // In a transaction: run again on a fresh connection if the server drops it before COMMIT.
+      const confirmed = await db.transaction((tx) =>
+        tx.query(
+          `UPDATE reservations SET status = 'CONFIRMED', confirmed_at = now()
+           WHERE order_id = $1 AND status = 'RESERVED' RETURNING order_id`,
+          [orderId],
+        ),
+      );
+      return confirmed.length > 0;
+    },
+
+    /** Gives an order's stock back once, reserved or sold; returns false when there was nothing (left) to release. */
     async release(orderId: string): Promise<boolean> {
       return db.transaction(async (tx) => {
         const released = await tx.query(
           `UPDATE reservations SET status = 'RELEASED', released_at = now()
-           WHERE order_id = $1 AND status = 'RESERVED' RETURNING order_id`,
+           WHERE order_id = $1 AND status IN ('RESERVED', 'CONFIRMED') RETURNING order_id`,
           [orderId],
         );
         if (released.length === 0) return false;

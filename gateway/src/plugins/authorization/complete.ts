@@ -19,12 +19,19 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import type { DenialExplanation } from './explain';
 import { TYPENAME_KEY } from './prune';
 
 export const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
-export function unauthorizedError(path: readonly (string | number)[]): GraphQLError {
-  return new GraphQLError('Unauthorized field or type', { path, extensions: { code: UNAUTHORIZED } });
+export function unauthorizedError(path: readonly (string | number)[], explanation?: DenialExplanation): GraphQLError {
+  return new GraphQLError(explanation?.message ?? 'Unauthorized field or type', { path, extensions: { code: UNAUTHORIZED, ...explanation?.extensions } });
+}
+
+/** A removed selection (a field, or a fragment on a type the caller may not see) where the client sees it. */
+export interface Removal {
+  path: (string | number)[];
+  node: object;
 }
 
 interface Walk {
@@ -32,8 +39,8 @@ interface Walk {
   fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   removed: ReadonlySet<object>;
   variables: Readonly<Record<string, unknown>>;
-  /** Response paths of removed selections, in response order. */
-  paths: (string | number)[][];
+  /** Removed selections at their response paths, in response order. */
+  removals: Removal[];
 }
 
 /** Marks a non-null value that became null: its parent must become null too (GraphQL's null propagation). */
@@ -43,7 +50,7 @@ const BUBBLE = Symbol('null bubbles up');
  * Puts back into an executed result what the client asked for and the pruned operation left out: null
  * at every removed field, with null propagating past non-null types as execution would have done, the
  * placeholder `__typename`s stripped. Walks the original operation beside the data, so paths (list
- * indices included) are the ones the client sees. Returns the removed fields' paths.
+ * indices included) are the ones the client sees. Returns the removed selections at their paths.
  */
 export function completeResponse(
   data: Record<string, unknown> | null | undefined,
@@ -52,12 +59,12 @@ export function completeResponse(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   removed: ReadonlySet<object>,
   variables: Readonly<Record<string, unknown>>,
-): { data: Record<string, unknown> | null | undefined; paths: (string | number)[][] } {
+): { data: Record<string, unknown> | null | undefined; removals: Removal[] } {
   const root = schema.getRootType(operation.operation);
-  if (!data || !root) return { data, paths: [] };
-  const walk: Walk = { schema, fragments, removed, variables, paths: [] };
+  if (!data || !root) return { data, removals: [] };
+  const walk: Walk = { schema, fragments, removed, variables, removals: [] };
   const completed = completeObject(walk, root, data, [operation.selectionSet], []);
-  return { data: completed, paths: walk.paths };
+  return { data: completed, removals: walk.removals };
 }
 
 function completeValue(walk: Walk, type: GraphQLOutputType, value: unknown, selectionSets: SelectionSetNode[], path: (string | number)[]): unknown {
@@ -91,15 +98,15 @@ function completeObject(
   const runtime = typeof runtimeName === 'string' ? walk.schema.getType(runtimeName) : undefined;
   delete object[TYPENAME_KEY];
   if (!isObjectType(runtime)) return object;
-  const fields = new Map<string, { nodes: FieldNode[]; removed: boolean }>();
+  const fields = new Map<string, { nodes: FieldNode[]; removed?: FieldNode }>();
   const collect = (selectionSet: SelectionSetNode) => {
     for (const selection of selectionSet.selections) {
       if (!included(walk, selection)) continue;
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
-        const entry = fields.get(key) ?? { nodes: [], removed: false };
+        const entry = fields.get(key) ?? { nodes: [] };
         entry.nodes.push(selection);
-        entry.removed ||= walk.removed.has(selection);
+        if (walk.removed.has(selection)) entry.removed ??= selection;
         fields.set(key, entry);
         continue;
       }
@@ -109,7 +116,7 @@ function completeObject(
       const applies = condition === runtime || (condition && isAbstractType(condition) && walk.schema.isSubType(condition, runtime));
       if (!applies) continue;
       // A removed fragment's fields are simply absent; its error is at the object it would have applied to.
-      if (walk.removed.has(selection)) walk.paths.push(path);
+      if (walk.removed.has(selection)) walk.removals.push({ path, node: selection });
       else collect(fragment.selectionSet);
     }
   };
@@ -122,7 +129,7 @@ function completeObject(
     if (!field) continue;
     if (removed) {
       object[key] = null;
-      walk.paths.push([...path, key]);
+      walk.removals.push({ path: [...path, key], node: removed });
       if (isNonNullType(field.type)) bubbled = true;
       continue;
     }
@@ -147,26 +154,26 @@ function included(walk: Walk, node: { directives?: readonly { name: { value: str
 }
 
 /**
- * The paths of removed selections without executing (for reject_unauthorized): response keys without
- * list indices, every fragment followed whatever its type condition.
+ * The removed selections and their paths without executing (for reject_unauthorized): response keys
+ * without list indices, every fragment followed whatever its type condition.
  */
 export function removedPaths(
   operation: OperationDefinitionNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   removed: ReadonlySet<object>,
   variables: Readonly<Record<string, unknown>>,
-): (string | number)[][] {
+): Removal[] {
   const walk = { variables } as Walk;
-  const paths: (string | number)[][] = [];
+  const removals: Removal[] = [];
   const visitSet = (selectionSet: SelectionSetNode, path: string[], spread: ReadonlySet<string>) => {
     for (const selection of selectionSet.selections) {
       if (!included(walk, selection)) continue;
       if (selection.kind === Kind.FIELD) {
         const at = [...path, selection.alias?.value ?? selection.name.value];
-        if (removed.has(selection)) paths.push(at);
+        if (removed.has(selection)) removals.push({ path: at, node: selection });
         else if (selection.selectionSet) visitSet(selection.selectionSet, at, spread);
       } else if (removed.has(selection)) {
-        paths.push(path);
+        removals.push({ path, node: selection });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visitSet(selection.selectionSet, path, spread);
       } else {
@@ -177,5 +184,5 @@ export function removedPaths(
     }
   };
   visitSet(operation.selectionSet, [], new Set());
-  return paths;
+  return removals;
 }

@@ -56,6 +56,13 @@ export const authorizationConfigSchema = z
       })
       .strict()
       .default({}),
+    explain_denials: booleanFromEnv
+      .default(true)
+      .describe(
+        'Say in each UNAUTHORIZED_FIELD_OR_TYPE error what the caller lacks: a credential (extensions.missingCredential) or which scopes ' +
+          '(extensions.missingScopes, alternatives as in @requiresScopes). Under NODE_ENV=production the default is false: the schema\'s ' +
+          'requirements are not part of the API there (introspection is off too). env AUTHORIZATION_EXPLAIN_DENIALS',
+      ),
     policies: z
       .record(z.string().min(1), policyDefinition)
       .default({})
@@ -75,4 +82,5 @@ export type DirectivesAuthorizationConfig = AuthorizationConfig['directives'] & 
 export const authorizationEnvBindings = {
   AUTHORIZATION_DIRECTIVES: 'authorization.directives.enabled',
   AUTHORIZATION_DRY_RUN: 'authorization.directives.dry_run',
+  AUTHORIZATION_EXPLAIN_DENIALS: 'authorization.explain_denials',
 };

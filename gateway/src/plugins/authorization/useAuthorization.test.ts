@@ -28,18 +28,27 @@ type Caller = keyof typeof SCOPES | 'anonymous';
 const keyOf = (name: keyof typeof SCOPES) => `sy_test_key_${name}`;
 const apiKeys = Object.entries(SCOPES).map(([name, scopes]) => ({ name, sha256: hashApiKey(keyOf(name as keyof typeof SCOPES)), scopes }));
 
-const denied = (...path: (string | number)[]) => ({ message: 'Unauthorized field or type', path, extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } });
+/** The error at a removed path, saying what the caller lacks (authorization.explain_denials, on by default outside production). */
+const NO_CREDENTIAL = { message: 'Unauthorized field or type: the request has no credential (a bearer token or an API key)', extensions: { missingCredential: true } };
+const lacks = (message: string, missingScopes: string[][]) => ({ message: `Unauthorized field or type: the credential lacks ${message}`, extensions: { missingScopes } });
+const SECRET_SCOPES = lacks('scope secret:read, or scopes admin and audit', [['secret:read'], ['admin', 'audit']]);
+const denied = (why: { message: string; extensions: object }, ...path: (string | number)[]) => ({
+  message: why.message,
+  path,
+  extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', ...why.extensions },
+});
 
 const gateways: TestGateway[] = [];
 afterAll(() => Promise.all(gateways.map((g) => g.close())));
 
-async function shelfGateway(directives: Record<string, boolean> = {}, metrics?: ReturnType<typeof startMetrics>) {
+async function shelfGateway(directives: Record<string, boolean> = {}, metrics?: ReturnType<typeof startMetrics>, config: Record<string, unknown> = {}) {
   const gateway = await startTestGateway({
     subgraphs: { shelf: { sdl: SHELF, resolvers } },
     config: {
       'authentication.api_keys.keys': apiKeys,
       'telemetry.exporters.logging.level': 'warn',
       ...Object.fromEntries(Object.entries(directives).map(([key, value]) => [`authorization.directives.${key}`, value])),
+      ...config,
     },
     metrics,
   });
@@ -64,7 +73,7 @@ describe('@authenticated and @requiresScopes through the gateway', () => {
   it('an interface field that an implementation protects is not asked of the subgraph for anonymous callers, and is null with an error at each path', async () => {
     const res = await send(gateway, '{ items { id label } }', 'anonymous');
     expect(res.sent).toEqual(['{items{__typename id switchyard__typename:__typename}}']);
-    expect([res.status, res.body]).toEqual([200, { data: { items: [{ id: 'b1', label: null }, { id: 'l1', label: null }] }, errors: [denied('items', 0, 'label'), denied('items', 1, 'label')] }]);
+    expect([res.status, res.body]).toEqual([200, { data: { items: [{ id: 'b1', label: null }, { id: 'l1', label: null }] }, errors: [denied(NO_CREDENTIAL, 'items', 0, 'label'), denied(NO_CREDENTIAL, 'items', 1, 'label')] }]);
     // Signed in, the same operation is served whole.
     expect((await send(gateway, '{ items { id label } }', 'none')).body).toEqual({ data: { items: [{ id: 'b1', label: 'Dune' }, { id: 'l1', label: 'Opening hours' }] } });
   });
@@ -73,7 +82,7 @@ describe('@authenticated and @requiresScopes through the gateway', () => {
     const res = await send(gateway, '{ results { ... on Book { id } ... on Secret { id label } } }', 'none');
     expect(res.sent).toHaveLength(1);
     expect(res.sent[0]).not.toMatch(/Secret/);
-    expect([res.status, res.body]).toEqual([200, { data: { results: [{ id: 'b1' }, {}] }, errors: [denied('results', 1)] }]);
+    expect([res.status, res.body]).toEqual([200, { data: { results: [{ id: 'b1' }, {}] }, errors: [denied(SECRET_SCOPES, 'results', 1)] }]);
   });
 
   it('@requiresScopes is an OR of ANDs: secret:read alone, or admin with audit; admin alone is denied', async () => {
@@ -82,13 +91,15 @@ describe('@authenticated and @requiresScopes through the gateway', () => {
       expect([caller, res.status, res.body]).toEqual([caller, 200, { data: { secret: { id: 's1' } } }]);
     }
     const admin = await send(gateway, '{ secret { id } }', 'admin');
-    expect([admin.status, admin.body, admin.sent]).toEqual([200, { data: null, errors: [denied('secret')] }, []]);
+    // What admin still needs: secret:read, or audit beside the admin it holds.
+    const stillNeeded = lacks('scope secret:read, or scope audit', [['secret:read'], ['audit']]);
+    expect([admin.status, admin.body, admin.sent]).toEqual([200, { data: null, errors: [denied(stillNeeded, 'secret')] }, []]);
   });
 
   it('a removed non-null root field nulls the whole data, though the rest was fetched', async () => {
     const res = await send(gateway, '{ secret { id } book { id } }', 'none');
     expect(res.sent).toEqual(['{book{id}}']);
-    expect([res.status, res.body]).toEqual([200, { data: null, errors: [denied('secret')] }]);
+    expect([res.status, res.body]).toEqual([200, { data: null, errors: [denied(SECRET_SCOPES, 'secret')] }]);
   });
 
   it('the same operation and grant share one query plan; scopes the schema never mentions make no other grant', async () => {
@@ -103,7 +114,16 @@ describe('@authenticated and @requiresScopes through the gateway', () => {
     const unrelated = await send(gateway, query, 'unrelated');
     expect(plans()).toBe(before + 2);
     expect(unrelated.body).toEqual(none.body);
-    expect(none.body).toEqual({ data: null, errors: [denied('secret')] });
+    expect(none.body).toEqual({ data: null, errors: [denied(SECRET_SCOPES, 'secret')] });
+  });
+});
+
+describe('what a denied caller is told', () => {
+  it('with explain_denials off (the production default) only that the field is unauthorized, whatever was missing', async () => {
+    const gateway = await shelfGateway({}, undefined, { 'authorization.explain_denials': false });
+    const plain = { message: 'Unauthorized field or type', extensions: {} };
+    expect((await send(gateway, '{ book { id label } }', 'anonymous')).body).toEqual({ data: { book: { id: 'b1', label: null } }, errors: [denied(plain, 'book', 'label')] });
+    expect((await send(gateway, '{ secret { id } }', 'admin')).body).toEqual({ data: null, errors: [denied(plain, 'secret')] });
   });
 });
 
@@ -112,7 +132,7 @@ describe('the audit of a denial', () => {
     const metrics = startMetrics({ serviceName: 'gateway', env: {} });
     const gateway = await shelfGateway({}, metrics);
     const res = await send(gateway, '{ book { id label } secret { id } }', 'anonymous');
-    expect(res.body).toEqual({ data: null, errors: [denied('book', 'label'), denied('secret')] });
+    expect(res.body).toEqual({ data: null, errors: [denied(NO_CREDENTIAL, 'book', 'label'), denied(NO_CREDENTIAL, 'secret')] });
     expect(gateway.logs.filter((line) => line.event === 'authorization.denied')).toEqual([
       expect.objectContaining({
         level: 'warn',
@@ -154,7 +174,7 @@ describe('the audit of a denial', () => {
   it('reject_unauthorized refuses the operation with 400, one error per removed path and no data, and asks no subgraph', async () => {
     const gateway = await shelfGateway({ reject_unauthorized: true });
     const res = await send(gateway, '{ b: book { id label } items { label } }', 'anonymous');
-    expect([res.status, res.body, res.sent]).toEqual([400, { errors: [denied('b', 'label'), denied('items', 'label')] }, []]);
+    expect([res.status, res.body, res.sent]).toEqual([400, { errors: [denied(NO_CREDENTIAL, 'b', 'label'), denied(NO_CREDENTIAL, 'items', 'label')] }, []]);
     // One refusal, one decision: switchyard.decisions counts each request's denial once.
     expect(res.context.decisions.map((d) => [d.stage, d.code, d.enforced])).toEqual([['authorization', 'UNAUTHORIZED_FIELD_OR_TYPE', true]]);
     // What the caller may see is served as usual.

@@ -3,9 +3,10 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 import type { RequestContext } from '../../core/context';
 import { Refusal, type GatewayPlugin, type PlanningChange, type PlanningInput } from '../../core/plugin';
 import type { ActiveSupergraph } from '../../execution/supergraph';
-import { completeResponse, removedPaths, UNAUTHORIZED, unauthorizedError } from './complete';
+import { completeResponse, removedPaths, UNAUTHORIZED, unauthorizedError, type Removal } from './complete';
 import type { AuthorizationConfig } from './config';
-import { grantOf, policyOf } from './policy';
+import { explainDenial } from './explain';
+import { grantOf, policyOf, type Grant, type Policy } from './policy';
 import { prune, type Pruned } from './prune';
 
 /**
@@ -15,10 +16,7 @@ import { prune, type Pruned } from './prune';
  */
 const results = new WeakMap<ActiveSupergraph, WeakMap<DocumentNode, Map<string, Pruned | null>>>();
 
-function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, context: RequestContext, policies: AuthorizationConfig['policies']): Pruned | undefined {
-  const policy = policyOf(supergraph);
-  if (policy.fields.size === 0 && policy.types.size === 0) return undefined;
-  const grant = grantOf(policy, context.principal, policies);
+function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, policy: Policy, grant: Grant): Pruned | undefined {
   let byDocument = results.get(supergraph);
   if (!byDocument) results.set(supergraph, (byDocument = new WeakMap()));
   let byGrant = byDocument.get(document);
@@ -36,6 +34,7 @@ function pruneCached(document: DocumentNode, supergraph: ActiveSupergraph, conte
  * fields leave the operation (no subgraph is asked for them) and the response gets null at their paths
  * with one UNAUTHORIZED_FIELD_OR_TYPE error each; or, with reject_unauthorized, the operation is refused.
  * @skip and @include are read with the coerced variables, defaults applied, as execution reads them.
+ * With explain_denials each error also says what the caller lacks: a credential, or which scopes.
  */
 export function useAuthorization(config: AuthorizationConfig, meter: Meter = metrics.getMeter('switchyard-gateway')): GatewayPlugin {
   const directives = config.directives;
@@ -51,7 +50,10 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
 
   function authorize(context: RequestContext, { document, original }: PlanningInput): PlanningChange | undefined {
     const supergraph = original.served.supergraph;
-    const pruned = pruneCached(document, supergraph, context, config.policies);
+    const policy = policyOf(supergraph);
+    if (policy.fields.size === 0 && policy.types.size === 0) return undefined;
+    const grant = grantOf(policy, context.principal, config.policies);
+    const pruned = pruneCached(document, supergraph, policy, grant);
     if (!pruned) return undefined;
     const operation = getOperationAST(document, original.operationName);
     if (!operation) return undefined;
@@ -64,17 +66,23 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
     const refusing = !directives.dry_run && directives.reject_unauthorized;
     audit(context, coordinates, mode, denials, !refusing);
     if (directives.dry_run) return undefined;
+    const coordinateOf = new Map<object, string>(pruned.denials.map((d) => [d.node, d.coordinate]));
+    const errorsFor = (removals: Removal[]) =>
+      dedupe(removals).map(({ path, node }) => {
+        const coordinate = coordinateOf.get(node)!;
+        return unauthorizedError(path, config.explain_denials ? explainDenial(policy.fields.get(coordinate) ?? policy.types.get(coordinate), grant) : undefined);
+      });
     if (refusing) {
       // The core records the refusal as this stage's decision, with the coordinates.
-      const errors = dedupe(removedPaths(operation, fragments, pruned.removed, variables)).map(unauthorizedError);
+      const errors = errorsFor(removedPaths(operation, fragments, pruned.removed, variables));
       throw new Refusal(400, UNAUTHORIZED, `unauthorized: ${coordinates.join(', ')}`, { errors, extensions: { coordinates } });
     }
     return {
       document: pruned.document,
       cacheKey: pruned.cacheKey,
       completeResult(result) {
-        const { data, paths } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
-        const errors: GraphQLError[] = dedupe(paths).map(unauthorizedError);
+        const { data, removals } = completeResponse(result.data, supergraph.schema, operation, fragments, pruned.removed, variables);
+        const errors: GraphQLError[] = errorsFor(removals);
         (result as { data?: unknown }).data = data;
         if (errors.length) (result as { errors?: readonly GraphQLError[] }).errors = [...errors, ...(result.errors ?? [])];
       },
@@ -82,10 +90,10 @@ export function useAuthorization(config: AuthorizationConfig, meter: Meter = met
   }
 }
 
-function dedupe(paths: (string | number)[][]): (string | number)[][] {
+function dedupe(removals: Removal[]): Removal[] {
   const seen = new Set<string>();
-  return paths.filter((p) => {
-    const key = JSON.stringify(p);
+  return removals.filter(({ path }) => {
+    const key = JSON.stringify(path);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -34,7 +34,9 @@ describe('the circuit breaker through the whole gateway, on a test clock', () =>
       }),
       config: {
         'telemetry.exporters.logging.level': 'info',
-        'traffic_shaping.subgraphs': { orders: { circuit_breaker: { enabled: true, error_threshold: 0.5, volume_threshold: 4, reset_timeout: '10s', half_open_attempts: 2 } } },
+        // Identical overviews in flight would share one execution and one fetch; these tests count the breaker's own calls.
+        'traffic_shaping.router.dedupe.enabled': false,
+        'traffic_shaping.subgraphs': { orders: { deduplicate_query: false, circuit_breaker: { enabled: true, error_threshold: 0.5, volume_threshold: 4, reset_timeout: '10s', half_open_attempts: 2 } } },
       },
     });
   });

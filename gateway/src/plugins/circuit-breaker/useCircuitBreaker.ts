@@ -66,7 +66,8 @@ export function useCircuitBreaker(config: TrafficShapingConfig, options: { logge
       }
     },
     onSubgraphResponse(context, response) {
-      if (context) breakerOf(response.subgraph)?.record(failed(response));
+      // A shared fetch frees its admission (a half-open trial) but is no outcome: the subgraph saw one call.
+      if (context) breakerOf(response.subgraph)?.record(response.shared ? undefined : failed(response));
     },
     readiness() {
       const states: Record<string, { state: BreakerState; since: string }> = {};

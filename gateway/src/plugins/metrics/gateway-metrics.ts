@@ -36,6 +36,8 @@ export class GatewayMetrics {
   private readonly operationDuration: Histogram;
   private readonly decisions;
   private readonly subgraphFetches: Histogram;
+  private readonly sharedFetches;
+  private readonly sharedAttributes = new Map<string, Attributes>();
   private readonly costs: Histogram;
   private readonly deprecatedUses;
   private readonly overrides;
@@ -80,6 +82,10 @@ export class GatewayMetrics {
     this.overrides = meter.createCounter('switchyard.override.resolutions', {
       unit: '{field}',
       description: 'Fields moved by progressive override (@override with a percent(N) label) that operations selected, by schema coordinate and the subgraph that served them.',
+    });
+    this.sharedFetches = meter.createCounter('switchyard.subgraph.fetches.shared', {
+      unit: '{fetch}',
+      description: 'Subgraph queries not sent because an identical one was in flight (deduplicate_query), by subgraph.',
     });
     this.costs = meter.createHistogram('cost.estimated', {
       unit: '{cost}',
@@ -141,6 +147,13 @@ export class GatewayMetrics {
     }
     this.subgraphFetches.record(seconds, attributes);
   };
+
+  /** A fetch answered by an identical one in flight: not a call, so not in http.client.request.duration. */
+  countSharedFetch(subgraph: string): void {
+    let attributes = this.sharedAttributes.get(subgraph);
+    if (!attributes) this.sharedAttributes.set(subgraph, (attributes = { 'subgraph.name': subgraph }));
+    this.sharedFetches.add(1, attributes);
+  }
 
   readonly recordCostEstimate: RecordCostEstimate = (estimated, result) => {
     let attributes = this.costAttributes.get(result);

@@ -16,7 +16,8 @@ export function useMetrics(metrics: GatewayMetrics, now: () => number = Date.now
       metrics.observeSupergraph(() => execution.supergraph.active.hash);
     },
     onSubgraphResponse(_context, fetch) {
-      metrics.recordSubgraphFetch(fetch.subgraph, fetch.seconds, fetch.status, fetch.errorType);
+      if (fetch.shared) metrics.countSharedFetch(fetch.subgraph);
+      else metrics.recordSubgraphFetch(fetch.subgraph, fetch.seconds, fetch.status, fetch.errorType);
     },
     onEnd(context, response) {
       const { operation } = context;

@@ -1,7 +1,7 @@
 import { IDENTITY_SECRET_MIN_LENGTH } from '@switchyard/service-kit';
 import { z } from 'zod';
 
-/** How the gateway signs the principal it forwards to subgraphs (README "Trust model"). Switchyard only. */
+/** How the gateway signs the principal it forwards to subgraphs (docs/authorization.md, "Trust model"). Switchyard only. */
 export const subgraphIdentityConfigSchema = z
   .object({
     signing_secret: z

@@ -4,7 +4,7 @@ import type { SubgraphIdentityConfig } from './config';
 
 /**
  * Tells each subgraph who is calling, never with the client's own credentials: the verified principal
- * (anonymous included), signed with the secret the subgraphs share (README "Trust model") over the
+ * (anonymous included), signed with the secret the subgraphs share (docs/authorization.md, "Trust model") over the
  * principal, the request id, the subgraph's name and the exact body, so a captured request cannot be
  * replayed to another subgraph or with another body. The gateway's own requests (readiness probes) are
  * signed as anonymous: Switchyard's subgraphs refuse anything unsigned.

@@ -1,0 +1,56 @@
+import { startPlatform, type Caller, type Platform } from './support/platform';
+
+/**
+ * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on; the test
+ * platform otherwise leaves it off): our subgraphs' own cache hints decide what is kept and for whom.
+ */
+describe('the response cache with our subgraphs\' cache hints', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform('pglite', { 'response_cache.enabled': true });
+  });
+  afterAll(() => platform?.close());
+
+  async function post(query: string, variables: Record<string, unknown> = {}, as?: Caller) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (as) headers.authorization = `Bearer ${await platform.issuer.issue(typeof as === 'string' ? as : as.sub, { scopes: ['orders:read', 'orders:write'] })}`;
+    const res = await fetch(platform.gateway.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return { status: res.status, cacheControl: res.headers.get('cache-control'), age: res.headers.get('age'), body: (await res.json()) as any };
+  }
+
+  it('product names and prices are public for a minute: the second answer comes from the cache, with Age', async () => {
+    const query = 'query Price($id: ID!) { product(id: $id) { name priceCents } }';
+    const first = await post(query, { id: 'prd_0001' });
+    await platform.db.products.query('UPDATE products SET price_cents = price_cents + 1 WHERE id = $1', ['prd_0001']);
+    const second = await post(query, { id: 'prd_0001' });
+    expect([first.cacheControl, first.age, second.cacheControl, second.age, second.body]).toEqual(['public, max-age=60', null, expect.stringMatching(/^public, max-age=(60|59)$/), expect.stringMatching(/^[01]$/), first.body]);
+    // Lists inherit the product's hint.
+    const list = await post('{ products(first: 2) { edges { node { name } } pageInfo { hasNextPage } } }');
+    expect(list.cacheControl).toBe('public, max-age=60');
+  });
+
+  it('stock is never cached: after placeOrder the next stock query shows the new stock', async () => {
+    const query = 'query Stock($id: ID!) { product(id: $id) { name stock } }';
+    await platform.db.products.query('UPDATE products SET stock = 10 WHERE id = $1', ['prd_0030']);
+    const before = await post(query, { id: 'prd_0030' });
+    const order = await post('mutation($items: [OrderLineInput!]!) { placeOrder(input: { items: $items }) { id } }', { items: [{ productId: 'prd_0030', quantity: 3 }] }, 'usr_004');
+    const after = await post(query, { id: 'prd_0030' });
+    expect([before.cacheControl, before.body.data.product.stock, order.cacheControl, order.body.errors, after.cacheControl, after.age, after.body.data.product.stock]).toEqual([
+      'no-store',
+      10,
+      'no-store',
+      undefined,
+      'no-store',
+      null,
+      7,
+    ]);
+  });
+
+  it('a user\'s data is private: each user gets their own answer from the cache, and an order history is never cached', async () => {
+    const me = 'query Me { me { id name } }';
+    const [ada, adaAgain, bob] = [await post(me, {}, 'usr_002'), await post(me, {}, 'usr_002'), await post(me, {}, 'usr_003')];
+    expect([ada.cacheControl, ada.body.data.me.id, adaAgain.age, adaAgain.body, bob.age, bob.body.data.me.id]).toEqual(['private, max-age=60', 'usr_002', expect.stringMatching(/^[01]$/), ada.body, null, 'usr_003']);
+    const orders = await post('{ me { name orders(first: 1) { edges { node { id } } } } }', {}, 'usr_004');
+    expect([orders.cacheControl, orders.body.errors]).toEqual(['no-store', undefined]);
+  });
+});
