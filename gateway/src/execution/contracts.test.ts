@@ -158,7 +158,7 @@ describe('a contract served on its own path', () => {
     const anonymous = await gateway.graphql('{ me { id } product(id: "p1") { id } }', { path });
     expect(answer(anonymous)).toEqual({
       status: 200,
-      body: { data: { me: null, product: { id: 'p1' } }, errors: [{ message: 'Unauthorized field or type', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }] },
+      body: { data: { me: null, product: { id: 'p1' } }, errors: [{ message: 'Unauthorized field or type: the request has no credential (a bearer token or an API key)', path: ['me'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', missingCredential: true } }] },
     });
     const aliased = await gateway.graphql('{ a: product(id: "p1") { id } b: product(id: "p1") { id } c: product(id: "p1") { id } d: me { id } e: me { id } }', { path });
     expect(answer(aliased)).toEqual({
