@@ -4,6 +4,9 @@
  *   - switchyard: this checkout's `switchyard` command (compiled JavaScript, the full pipeline);
  *   - switchyard without metrics: the same with telemetry.exporters.metrics.prometheus.enabled false,
  *     which records no metrics at all, to price them;
+ *   - switchyard with dedupe off: every client sends the same query, which in-flight dedupe (on by
+ *     default) collapses; off, each request is executed and fetched on its own;
+ *   - switchyard with resilience on: the platform's retries, breakers, deadlines and criticality, to price them;
  *   - baseline: an earlier commit's gateway as it ran then (BENCH_BASELINE, default the commit before
  *     the Fastify edge), under tsx;
  *   - bare: Apollo Gateway as its documentation shows it (bench/bare-gateway.ts).
@@ -65,6 +68,18 @@ async function load(c: Contender, headers: Record<string, string>): Promise<Resu
   return { rps, p50, p99, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / requests, rssMb: after.rssMb };
 }
 
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  rss: number;
+}
+
+/** The platform's subgraph-call settings (scripts/platform-gateway.yaml) as env vars: retries, breakers, deadlines, criticality. */
+const RESILIENCE_ON = { REQUEST_TIMEOUT: '15s', SUBGRAPH_TIMEOUT: '5s', SUBGRAPH_RETRY: 'true', CIRCUIT_BREAKER: 'true', CRITICAL_SUBGRAPHS: 'users,products' };
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A copy of the supergraph as ApolloGateway gets it from our supergraph manager: no @authenticated/@requiresScopes. */
@@ -87,6 +102,17 @@ async function main(): Promise<void> {
       results: [],
     },
     {
+      // Every client sends the same query with the same token, so in-flight dedupe collapses most of the work.
+      name: 'switchyard, dedupe off',
+      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, OPERATION_DEDUPE: 'false', SUBGRAPH_DEDUPLICATE_QUERY: 'false' }),
+      results: [],
+    },
+    {
+      name: 'switchyard, resilience on',
+      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, ...RESILIENCE_ON }),
+      results: [],
+    },
+    {
       name: `baseline ${baseline.commit} (tsx)`,
       // The baseline predates the security features, which its ApolloGateway refuses: it gets the supergraph without them.
       launch: (e) => spawnService('gateway/src/main.ts', { ...e, SUPERGRAPH_PATH: withoutSecurityFeatures(e.SUPERGRAPH_PATH!) }, baseline.dir),
@@ -99,7 +125,7 @@ async function main(): Promise<void> {
     process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
     for (const c of contenders) await load(c, headers); // warm-up (and the replaying subgraphs learn the query), discarded
     for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c, headers));
-    const rows = contenders.map((c) => ({
+    const rows: Row[] = contenders.map((c) => ({
       name: c.name,
       rps: median(c.results.map((r) => r.rps)),
       p50: median(c.results.map((r) => r.p50)),
@@ -114,12 +140,14 @@ async function main(): Promise<void> {
         `${r.name.padEnd(30)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpu.toFixed(2).padStart(11)} ${r.rss.toFixed(0).padStart(8)}\n`,
       );
     }
-    const [ours, withoutMetrics, before, bare] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const [ours, withoutMetrics, withoutDedupe, resilient, before, bare] = rows as [Row, Row, Row, Row, Row, Row];
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     process.stdout.write(
       `\nswitchyard / bare:     throughput ${ratio(ours.rps, bare.rps)}, CPU per request ${ratio(ours.cpu, bare.cpu)}, memory ${ratio(ours.rss, bare.rss)}\n` +
         `switchyard / baseline: throughput ${ratio(ours.rps, before.rps)}, CPU per request ${ratio(ours.cpu, before.cpu)}, memory ${ratio(ours.rss, before.rss)}\n` +
         `metrics on / off:      throughput ${ratio(ours.rps, withoutMetrics.rps)}, CPU per request ${ratio(ours.cpu, withoutMetrics.cpu)}, memory ${ratio(ours.rss, withoutMetrics.rss)}\n` +
+        `dedupe off / bare:     throughput ${ratio(withoutDedupe.rps, bare.rps)}, CPU per request ${ratio(withoutDedupe.cpu, bare.cpu)}, memory ${ratio(withoutDedupe.rss, bare.rss)}\n` +
+        `resilience on / off:   throughput ${ratio(resilient.rps, ours.rps)}, CPU per request ${ratio(resilient.cpu, ours.cpu)}, memory ${ratio(resilient.rss, ours.rss)}\n` +
         `(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`,
     );
   } finally {
