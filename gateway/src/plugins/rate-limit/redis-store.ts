@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createClient, type RedisClientType } from 'redis';
+import { RedisConnection, type RedisConnectionOptions } from '../../redis/redis-connection';
 import { assertChargeableUnits, outcomeFrom, type ChargeUnits, type ClassLimits, type GcraOutcome } from './gcra';
 import type { RateLimitStore } from './store';
 
@@ -40,42 +40,25 @@ return { allowed and 1 or 0, ms(r_tat - now), ms(c_tat - now), ms(r_retry), ms(c
 `;
 const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
 
-export interface RedisStoreOptions {
-  url: string;
-  /** Longest a charge may wait for Redis, and for a connection. */
-  timeoutMs: number;
+export interface RedisStoreOptions extends RedisConnectionOptions {
   keyPrefix: string;
-  /** Connection state changes, for logs and readiness. */
-  onStatus(up: boolean, error?: Error): void;
 }
 
 /** Shared by every gateway replica. Throws when Redis does not answer; the limiter applies the policy. */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis';
-  private readonly client: RedisClientType;
-  private readonly commands: RedisClientType;
-  private up = false;
+  private readonly redis: RedisConnection;
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.client = createClient({
-      url: options.url,
-      // Fail at once while disconnected instead of queueing charges behind a reconnect.
-      disableOfflineQueue: true,
-      socket: { connectTimeout: options.timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
-    }) as RedisClientType;
-    this.commands = this.client.withCommandOptions({ timeout: options.timeoutMs }) as RedisClientType;
-    this.client.on('ready', () => this.setUp(true));
-    this.client.on('error', (err: Error) => this.setUp(false, err));
+    this.redis = new RedisConnection(options);
   }
 
   get isUp(): boolean {
-    return this.up;
+    return this.redis.isUp;
   }
 
-  /** Connects, waiting at most the timeout: a Redis that is down at start is the policy's to handle, not a failed start. */
-  async connect(): Promise<void> {
-    const connecting = this.client.connect().catch(() => undefined);
-    await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs).unref())]);
+  connect(): Promise<void> {
+    return this.redis.connect();
   }
 
   async charge(client: string, limits: ClassLimits, units: ChargeUnits): Promise<GcraOutcome> {
@@ -86,11 +69,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     };
     let reply: unknown;
     try {
-      reply = await this.commands.evalSha(GCRA_SHA, options);
+      reply = await this.redis.commands.evalSha(GCRA_SHA, options);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       // First use on this Redis (or after a restart): EVAL sends the script once and caches it.
-      reply = await this.commands.eval(GCRA_SCRIPT, options);
+      reply = await this.redis.commands.eval(GCRA_SCRIPT, options);
     }
     const [allowed, requestsTat, costTat, requestsRetry, costRetry] = reply as [number, string, string, string, string];
     return outcomeFrom(allowed === 1, { requests: Number(requestsTat), cost: Number(costTat) }, 0, limits, {
@@ -100,12 +83,6 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
-  }
-
-  private setUp(up: boolean, error?: Error): void {
-    if (up === this.up) return;
-    this.up = up;
-    this.options.onStatus(up, error);
+    this.redis.close();
   }
 }

@@ -1,13 +1,8 @@
-import { createClient, type RedisClientType } from 'redis';
+import { RedisConnection, type RedisConnectionOptions } from '../../redis/redis-connection';
 import type { ResponseCacheStore } from './store';
 
-export interface RedisResponseCacheStoreOptions {
-  url: string;
-  /** Longest a command may wait for Redis, and for a connection. */
-  timeoutMs: number;
+export interface RedisResponseCacheStoreOptions extends RedisConnectionOptions {
   keyPrefix: string;
-  /** Connection state changes, for logs and readiness. */
-  onStatus(up: boolean, error?: Error): void;
 }
 
 /**
@@ -17,40 +12,28 @@ export interface RedisResponseCacheStoreOptions {
  */
 export class RedisResponseCacheStore implements ResponseCacheStore {
   readonly kind = 'redis';
-  private readonly client: RedisClientType;
-  private readonly commands: RedisClientType;
-  private up = false;
+  private readonly redis: RedisConnection;
 
   constructor(private readonly options: RedisResponseCacheStoreOptions) {
-    this.client = createClient({
-      url: options.url,
-      // Fail at once while disconnected: a lookup that cannot be answered is a miss, not a wait.
-      disableOfflineQueue: true,
-      socket: { connectTimeout: options.timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
-    }) as RedisClientType;
-    this.commands = this.client.withCommandOptions({ timeout: options.timeoutMs }) as RedisClientType;
-    this.client.on('ready', () => this.setUp(true));
-    this.client.on('error', (err: Error) => this.setUp(false, err));
+    this.redis = new RedisConnection(options);
   }
 
   get isUp(): boolean {
-    return this.up;
+    return this.redis.isUp;
   }
 
-  /** Connects, waiting at most the timeout: a Redis that is down at start means misses, not a failed start. */
-  async connect(): Promise<void> {
-    const connecting = this.client.connect().catch(() => undefined);
-    await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs).unref())]);
+  connect(): Promise<void> {
+    return this.redis.connect();
   }
 
   async get(keys: readonly string[]): Promise<(string | undefined)[]> {
-    const values = await this.commands.mGet(keys.map((key) => this.entryKey(key)));
+    const values = await this.redis.commands.mGet(keys.map((key) => this.entryKey(key)));
     return values.map((value) => value ?? undefined);
   }
 
   async set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
     const entry = this.entryKey(key);
-    const write = this.commands.multi().set(entry, value, { expiration: { type: 'PX', value: ttlMs } });
+    const write = this.redis.commands.multi().set(entry, value, { expiration: { type: 'PX', value: ttlMs } });
     for (const tag of tags) {
       const set = this.tagKey(tag);
       // A tag's set lives as long as its longest-lived answer: NX gives a new set its TTL, GT extends it.
@@ -61,17 +44,17 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
 
   async invalidate(tags: readonly string[]): Promise<number> {
     const sets = tags.map((tag) => this.tagKey(tag));
-    const members = [...new Set((await Promise.all(sets.map((set) => this.commands.sMembers(set)))).flat())];
+    const members = [...new Set((await Promise.all(sets.map((set) => this.redis.commands.sMembers(set)))).flat())];
     if (members.length === 0) {
-      await this.commands.del(sets);
+      await this.redis.commands.del(sets);
       return 0;
     }
-    const [dropped] = (await this.commands.multi().del(members).del(sets).exec()) as unknown as [number, number];
+    const [dropped] = (await this.redis.commands.multi().del(members).del(sets).exec()) as unknown as [number, number];
     return dropped;
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.redis.close();
   }
 
   private entryKey(key: string): string {
@@ -80,11 +63,5 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
 
   private tagKey(tag: string): string {
     return `${this.options.keyPrefix}tag:${tag}`;
-  }
-
-  private setUp(up: boolean, error?: Error): void {
-    if (up === this.up) return;
-    this.up = up;
-    this.options.onStatus(up, error);
   }
 }
