@@ -7,6 +7,7 @@
  *   - switchyard with dedupe off: every client sends the same query, which in-flight dedupe (on by
  *     default) collapses; off, each request is executed and fetched on its own;
  *   - switchyard with resilience on: the platform's retries, breakers, deadlines and criticality, to price them;
+ *   - switchyard with header rules on: request and response rules and the merged Cache-Control, to price them;
  *   - baseline: an earlier commit's gateway as it ran then (BENCH_BASELINE, default the commit before
  *     the Fastify edge), under tsx;
  *   - bare: Apollo Gateway as its documentation shows it (bench/bare-gateway.ts).
@@ -80,6 +81,25 @@ interface Row {
 /** The platform's subgraph-call settings (scripts/platform-gateway.yaml) as env vars: retries, breakers, deadlines, criticality. */
 const RESILIENCE_ON = { REQUEST_TIMEOUT: '15s', SUBGRAPH_TIMEOUT: '5s', SUBGRAPH_RETRY: 'true', CIRCUIT_BREAKER: 'true', CRITICAL_SUBGRAPHS: 'users,products' };
 
+/**
+ * Header rules both ways and the merged Cache-Control, as a deployment might set them: client headers
+ * forwarded to every subgraph, and subgraph headers propagated back. Caching stays off.
+ */
+function headerRulesConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-headers-')), 'gateway.yaml');
+  const rules = {
+    cache_control: { enabled: true },
+    headers: {
+      all: {
+        request: [{ propagate: { named: 'accept-language' } }, { propagate: { matching: '^x-feature-' } }, { insert: { name: 'x-client-name', from_context: 'client_name' } }],
+        response: [{ propagate: { named: 'set-cookie' } }, { propagate: { named: 'x-served-by', algorithm: 'append' } }],
+      },
+    },
+  };
+  writeFileSync(file, JSON.stringify(rules));
+  return file;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A copy of the supergraph as ApolloGateway gets it from our supergraph manager: no @authenticated/@requiresScopes. */
@@ -113,6 +133,11 @@ async function main(): Promise<void> {
       results: [],
     },
     {
+      name: 'switchyard, header rules on',
+      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, CONFIG_FILE: headerRulesConfig() }),
+      results: [],
+    },
+    {
       name: `baseline ${baseline.commit} (tsx)`,
       // The baseline predates the security features, which its ApolloGateway refuses: it gets the supergraph without them.
       launch: (e) => spawnService('gateway/src/main.ts', { ...e, SUPERGRAPH_PATH: withoutSecurityFeatures(e.SUPERGRAPH_PATH!) }, baseline.dir),
@@ -140,13 +165,14 @@ async function main(): Promise<void> {
         `${r.name.padEnd(30)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpu.toFixed(2).padStart(11)} ${r.rss.toFixed(0).padStart(8)}\n`,
       );
     }
-    const [ours, withoutMetrics, withoutDedupe, resilient, before, bare] = rows as [Row, Row, Row, Row, Row, Row];
+    const [ours, withoutMetrics, withoutDedupe, resilient, withRules, before, bare] = rows as [Row, Row, Row, Row, Row, Row, Row];
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     process.stdout.write(
       `\nswitchyard / bare:     throughput ${ratio(ours.rps, bare.rps)}, CPU per request ${ratio(ours.cpu, bare.cpu)}, memory ${ratio(ours.rss, bare.rss)}\n` +
         `switchyard / baseline: throughput ${ratio(ours.rps, before.rps)}, CPU per request ${ratio(ours.cpu, before.cpu)}, memory ${ratio(ours.rss, before.rss)}\n` +
         `metrics on / off:      throughput ${ratio(ours.rps, withoutMetrics.rps)}, CPU per request ${ratio(ours.cpu, withoutMetrics.cpu)}, memory ${ratio(ours.rss, withoutMetrics.rss)}\n` +
         `dedupe off / bare:     throughput ${ratio(withoutDedupe.rps, bare.rps)}, CPU per request ${ratio(withoutDedupe.cpu, bare.cpu)}, memory ${ratio(withoutDedupe.rss, bare.rss)}\n` +
+        `header rules on / off: throughput ${ratio(withRules.rps, ours.rps)}, CPU per request ${ratio(withRules.cpu, ours.cpu)}, memory ${ratio(withRules.rss, ours.rss)}\n` +
         `resilience on / off:   throughput ${ratio(resilient.rps, ours.rps)}, CPU per request ${ratio(resilient.cpu, ours.cpu)}, memory ${ratio(resilient.rss, ours.rss)}\n` +
         `(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`,
     );
