@@ -125,7 +125,8 @@ const CASES: Case[] = [
   {
     name: '`__type` introspection still describes protected fields',
     query: '{ __type(name: "User") { fields(includeDeprecated: false) { name } } me { __typename } }',
-    data: { __type: { fields: [{ name: 'id' }, { name: 'orders' }, { name: 'email' }, { name: 'name' }, { name: 'createdAt' }] }, me: null },
+    // includeDeprecated: false leaves out User.name, deprecated for displayName.
+    data: { __type: { fields: [{ name: 'id' }, { name: 'orders' }, { name: 'email' }, { name: 'displayName' }, { name: 'createdAt' }] }, me: null },
     errors: [denied('me')],
     notSent: { users: ['me'] },
   },
