@@ -5,7 +5,7 @@ import { InflightExecutions } from '../execution/inflight-executions';
 import type { PlannedOperation } from '../execution/supergraph-gateway';
 import type { GraphQLParams, RequestContext, ResolvedOperation, Stage } from './context';
 import { changedQueryHash, OperationReader } from './operation';
-import { Refusal, type CompleteResult, type GatewayPlugin, type GatewayResponse, type SubgraphRequest, type SubgraphResponse } from './plugin';
+import { Refusal, type CompleteResult, type GatewayPlugin, type GatewayResponse, type SendSubgraphFetch, type SubgraphAnswer, type SubgraphFetch, type SubgraphRequest, type SubgraphResponse } from './plugin';
 
 export interface PipelineOptions {
   plugins: readonly GatewayPlugin[];
@@ -86,6 +86,12 @@ export class Pipeline {
         context.logger.error({ plugin: plugin.name, err }, 'onEnd failed');
       }
     }
+  }
+
+  /** For the transport: a client's fetch through every plugin that wraps fetches, the first listed outermost. */
+  subgraphFetch(context: RequestContext, fetch: SubgraphFetch, send: SendSubgraphFetch): Promise<SubgraphAnswer> {
+    const wrapped = this.hooks.aroundSubgraphFetch.reduceRight<SendSubgraphFetch>((next, plugin) => (inner) => plugin.aroundSubgraphFetch!(context, inner, next), send);
+    return wrapped(fetch);
   }
 
   /** For the transport: every plugin's say on one subgraph fetch. */
@@ -231,7 +237,7 @@ const CORE_CODES: ReadonlySet<string> = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQ
 /** Stages that decide about a request get a span each, so a trace shows where time went before execution. */
 const SPANNED_STAGES: ReadonlySet<Stage> = new Set(['http', 'identity', 'admission', 'authorization']);
 
-const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'beforeExecution', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
+const HOOKS = ['onRequest', 'onParams', 'onOperation', 'beforePlanning', 'beforeExecution', 'aroundSubgraphFetch', 'onSubgraphRequest', 'onSubgraphResponse', 'onResponse', 'onEnd'] as const;
 type HookName = (typeof HOOKS)[number];
 
 /**

@@ -75,7 +75,30 @@ export interface SubgraphResponse {
   readonly shared?: boolean;
   /** The answer's headers, names in lower case (Set-Cookie as a list), when there was an answer. */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /**
+   * Not a call at all: entities the entity cache answered with. Only recorded in the request's fetches
+   * (no onSubgraphResponse), so that its Cache-Control (what is left of their max-age) joins the merge.
+   */
+  readonly cached?: boolean;
 }
+
+/** A client's subgraph fetch as the executor asks for it, before it is written and prepared by the plugins. */
+export interface SubgraphFetch {
+  readonly subgraph: string;
+  readonly query?: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly operationName?: string;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** A subgraph's answer to one fetch: the parsed body, and the headers it came with when it came over HTTP. */
+export interface SubgraphAnswer {
+  body: { data?: Record<string, unknown> | null; errors?: readonly Record<string, unknown>[]; extensions?: Record<string, unknown> };
+  headers?: SubgraphResponse['headers'];
+}
+
+/** Sends a fetch (the one given, or one a plugin narrowed) through the transport: prepared, signed, retried. */
+export type SendSubgraphFetch = (fetch: SubgraphFetch) => Promise<SubgraphAnswer>;
 
 /** The answer about to be sent. Plugins may add headers or extensions in onResponse. */
 export interface GatewayResponse {
@@ -103,7 +126,8 @@ export interface GatewayRuntime {
  *   beforePlanning in order, each on the previous change       (authorization, demand control, cost charge)
  *   beforeExecution the first result one returns is the answer   (response cache)
  *   [core]        planning and execution (Apollo Gateway's planner)
- *   onSubgraphRequest / onSubgraphResponse, per fetch          (principal signing, fetch metrics)
+ *   aroundSubgraphFetch, per client fetch, before it is written (entity cache)
+ *   onSubgraphRequest / onSubgraphResponse, per fetch sent      (principal signing, fetch metrics)
  *   onResponse    the answer, before it is sent                 (rate-limit headers, cost extension)
  *   onEnd         after it is sent, whatever happened            (metrics)
  *
@@ -133,10 +157,17 @@ export interface GatewayPlugin {
    * return a result to answer with instead of executing it: a cached answer.
    */
   beforeExecution?(context: RequestContext, planned: PlannedExecution): ExecutionResult | void | Promise<ExecutionResult | void>;
+  /**
+   * Wraps a client's subgraph fetch before its body is written (and signed): may answer it, in part or
+   * whole, without sending, and send the rest with `send`. Wrappers nest in the order plugins are listed.
+   */
+  aroundSubgraphFetch?(context: RequestContext, fetch: SubgraphFetch, send: SendSubgraphFetch): Promise<SubgraphAnswer>;
   onSubgraphRequest?(context: RequestContext | undefined, request: SubgraphRequest): void;
   onSubgraphResponse?(context: RequestContext | undefined, response: SubgraphResponse): void;
   onResponse?(context: RequestContext, response: GatewayResponse): void | Promise<void>;
   onEnd?(context: RequestContext, response: GatewayResponse): void;
+  /** A cache drops every entry carrying any of these tags (`Product`, `Product:p1`) and resolves with how many went. */
+  invalidate?(tags: readonly string[]): Promise<number>;
   /** Routes it serves on the operators' listener (health_check.listen), never on the public port. */
   adminRoutes?(app: FastifyInstance): void;
   /** Its part of /readyz's body; reported, not required. */

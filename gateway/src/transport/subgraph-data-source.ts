@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { RequestContext } from '../core/context';
-import type { SubgraphRequest } from '../core/plugin';
+import type { SendSubgraphFetch, SubgraphAnswer, SubgraphFetch, SubgraphRequest, SubgraphResponse } from '../core/plugin';
 import type { SubgraphTrafficSettings } from './config';
 import type { RetryPolicy } from './retry';
 import { SubgraphFetchError, type SubgraphHttpClient } from './subgraph-http-client';
@@ -12,6 +12,9 @@ export const requestIdOf = (context: RequestContext | undefined): string => cont
 
 /** The plugins' say on each fetch (the core's onSubgraphRequest hooks): headers, given the final body. */
 export type PrepareSubgraphRequest = (context: RequestContext | undefined, request: SubgraphRequest) => void;
+
+/** The plugins that wrap a client's fetch before it is written (the core's aroundSubgraphFetch hooks). */
+export type WrapSubgraphFetch = (context: RequestContext, fetch: SubgraphFetch, send: SendSubgraphFetch) => Promise<SubgraphAnswer>;
 
 /** Waits `ms`, or less if the signal aborts first; the gateway's clock decides in tests. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -52,13 +55,25 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
     private readonly now: () => number = Date.now,
     private readonly retry?: RetryPolicy,
     private readonly wait: Sleep = sleep,
+    private readonly wrap?: WrapSubgraphFetch,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
     // Only a client's operation has a request context; health checks and schema loads have none.
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     const { query, variables, operationName, extensions } = options.request;
+    const fetch: SubgraphFetch = { subgraph: this.subgraph, query, variables, operationName, extensions };
+    const answer = context && this.wrap ? await this.wrap(context, fetch, (wrapped) => this.send(context, wrapped, true)) : await this.send(context, fetch);
+    return answer.body as GatewayGraphQLResponse;
+  }
+
+  /** Writes the fetch, has the plugins prepare it and posts it, retrying a query within the policy. */
+  private async send(context: RequestContext | undefined, fetch: SubgraphFetch, withHeaders = false): Promise<SubgraphAnswer> {
+    const { query, variables, operationName, extensions } = fetch;
     const body = JSON.stringify({ query, variables, operationName, extensions });
+    // The answer's headers, for a plugin that wraps the fetch (its Cache-Control): the last attempt's.
+    let headers: SubgraphResponse['headers'];
+    const observe = withHeaders ? (response: SubgraphResponse) => void (headers = response.headers) : undefined;
     const retry = context && this.retry?.enabled ? this.retry : undefined;
     retry?.budget.recordRequest();
     const isQuery = query !== undefined && QUERY.test(query);
@@ -78,7 +93,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RequestContext> {
       const ownTimeout = this.settings.timeout;
       const timeoutMs = context ? Math.max(1, Math.min(ownTimeout, context.deadline - this.now())) : ownTimeout;
       try {
-        return (await this.client.post({ ...request, timeoutMs, signal: context?.signal, context, ...(shareable && { shareable }) })) as GatewayGraphQLResponse;
+        const answered = (await this.client.post({ ...request, timeoutMs, signal: context?.signal, context, ...(shareable && { shareable }), ...(observe && { observe }) })) as SubgraphAnswer['body'];
+        return { body: answered, headers };
       } catch (err) {
         if (!retryable || !(err instanceof SubgraphFetchError)) throw err;
         const delay = retry.delayBefore(attempts, err.failure, context!.deadline);
