@@ -1,5 +1,6 @@
 import { booleanFromEnv, byteSize, duration, type EnvBindings } from '@switchyard/service-kit';
 import { z } from 'zod';
+import { cacheInvalidationConfigSchema } from '../cache-invalidation/config';
 
 /**
  * response_cache (Switchyard's key; Router's `preview_response_cache` is the nearest): whole query answers
@@ -33,15 +34,7 @@ export const responseCacheConfigSchema = z
       })
       .strict()
       .default({}),
-    invalidation: z
-      .object({
-        enabled: booleanFromEnv.default(false).describe('Serve POST <path> on health_check.listen, which must be set. env RESPONSE_CACHE_INVALIDATION'),
-        path: z.string().regex(/^\/[\w\-./]*$/, 'must be a path starting with /').default('/invalidation'),
-        token: z.string().min(32, 'must be at least 32 characters').nullish().describe('Bearer token a caller must present. env RESPONSE_CACHE_INVALIDATION_TOKEN, never in a committed file.'),
-      })
-      .strict()
-      .refine((invalidation) => !invalidation.enabled || !!invalidation.token, { message: 'needs a token (env RESPONSE_CACHE_INVALIDATION_TOKEN): the endpoint is never served unauthenticated', path: ['token'] })
-      .default({}),
+    invalidation: cacheInvalidationConfigSchema,
   })
   .strict()
   .default({});

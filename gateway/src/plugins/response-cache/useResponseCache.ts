@@ -1,8 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Meter } from '@opentelemetry/api';
-import { HttpError, type Logger } from '@switchyard/service-kit';
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import type { Logger } from '@switchyard/service-kit';
 import type { RequestContext } from '../../core/context';
 import type { GatewayPlugin } from '../../core/plugin';
 import { mergedCachePolicy, type CachePolicy } from '../headers/cache-control';
@@ -38,12 +36,6 @@ export interface ResponseCacheServices {
   /** The client's values a subgraph request depends on (the header rules' propagated headers): part of every key. */
   varyBy: (context: RequestContext) => readonly unknown[];
 }
-
-/** What the invalidation endpoint takes: a type, one entity of a type (by its id), or any tag. */
-const invalidationRequest = z.union([
-  z.object({ type: z.string().min(1).max(256), key: z.string().min(1).max(1024).optional() }).strict(),
-  z.object({ tag: z.string().min(1).max(1024) }).strict(),
-]);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -83,7 +75,6 @@ export async function useResponseCache(config: ResponseCacheConfig, services: Re
     meter.createObservableGauge('switchyard.response_cache.size', { unit: 'By', description: 'Bytes of answers the memory store holds.' }).addCallback((gauge) => gauge.observe(store.bytes!(), attributes));
   }
   const lookups = new WeakMap<RequestContext, Lookup>();
-  const tokenDigest = config.invalidation.token ? createHash('sha256').update(config.invalidation.token).digest() : undefined;
 
   return {
     name: 'response_cache',
@@ -146,22 +137,7 @@ export async function useResponseCache(config: ResponseCacheConfig, services: Re
       }
       if (tagHeader && tags.length > 0) response.headers[tagHeader] = tags.join(',');
     },
-    adminRoutes(app: FastifyInstance) {
-      if (!config.invalidation.enabled || !tokenDigest) return;
-      app.post(config.invalidation.path, async (request) => {
-        const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-        if (!presented || !timingSafeEqual(createHash('sha256').update(presented).digest(), tokenDigest)) {
-          throw new HttpError(401, 'a valid bearer token is required to invalidate the response cache', 'UNAUTHENTICATED');
-        }
-        const parsed = invalidationRequest.safeParse(request.body);
-        if (!parsed.success) throw new HttpError(400, 'expected {"type": "Product"}, {"type": "Product", "key": "<id>"} or {"tag": "<tag>"}', 'BAD_REQUEST');
-        const body = parsed.data;
-        const tag = 'tag' in body ? body.tag : body.key !== undefined ? `${body.type}:${body.key}` : body.type;
-        const invalidated = await store.invalidate([tag]);
-        logger.info({ tag, invalidated }, 'response cache invalidated');
-        return { invalidated };
-      });
-    },
+    invalidate: (tags) => store.invalidate(tags),
     readiness: () => ({ response_cache: { store: store.kind, up: store.isUp } }),
     dispose: () => store.close(),
   };
