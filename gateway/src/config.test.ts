@@ -78,6 +78,15 @@ const DEFAULTS: GatewayConfig = {
     cache_tag: { enabled: false, header: 'cache-tag' },
     invalidation: { enabled: false, path: '/invalidation' },
   },
+  entity_cache: {
+    enabled: false,
+    store: 'memory',
+    memory: { max_bytes: 64 * 2 ** 20 },
+    redis: { timeout: 100, key_prefix: 'switchyard:entity:' },
+    max_ttl: 3_600_000,
+    private: true,
+    subgraphs: {},
+  },
   override_subgraph_url: {},
   contracts: {},
   subgraph_identity: {},
@@ -189,6 +198,7 @@ describe('loadGatewayConfig', () => {
       },
       subgraph_identity: { signing_secret: null },
       response_cache: { ...DEFAULTS.response_cache, invalidation: { ...DEFAULTS.response_cache.invalidation, token: null } },
+      entity_cache: { ...DEFAULTS.entity_cache, redis: { ...DEFAULTS.entity_cache.redis, url: null }, subgraphs: { orders: { enabled: false }, products: { enabled: true, ttl: 300_000 } } },
       health_check: { ...DEFAULTS.health_check, listen: null },
       override_subgraph_url: {
         users: 'http://localhost:4001/graphql',

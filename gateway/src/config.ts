@@ -6,6 +6,7 @@ import { authorizationConfigSchema, authorizationEnvBindings } from './plugins/a
 import { csrfConfigSchema } from './plugins/csrf/config';
 import { cacheControlConfigSchema, cacheControlEnvBindings, headersConfigSchema } from './plugins/headers/config';
 import { demandControlConfigSchema, demandControlEnvBindings } from './plugins/demand-control/config';
+import { entityCacheConfigSchema, entityCacheEnvBindings } from './plugins/entity-cache/config';
 import { authenticationConfigSchema, identityEnvBindings } from './plugins/identity/config';
 import { admissionLimitKeys } from './plugins/limits/config';
 import { apqConfigSchema, persistedQueriesConfigSchema, persistedQueriesEnvBindings } from './plugins/persisted-operations/config';
@@ -87,6 +88,7 @@ export const gatewayConfigSchema = z
     headers: headersConfigSchema,
     cache_control: cacheControlConfigSchema,
     response_cache: responseCacheConfigSchema,
+    entity_cache: entityCacheConfigSchema,
     subgraph_identity: subgraphIdentityConfigSchema,
     override_subgraph_url: overrideSubgraphUrlSchema,
     contracts: contractsConfigSchema,
@@ -175,8 +177,9 @@ function gatewayEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
     ...subgraphErrorsEnvBindings,
     ...cacheControlEnvBindings,
     ...responseCacheEnvBindings,
-    // One Redis holds every replica's shared state: the rate limits and the response cache.
-    REDIS_URL: (url) => ({ 'rate_limit.redis.url': url, 'response_cache.redis.url': url }),
+    ...entityCacheEnvBindings,
+    // One Redis holds every replica's shared state: the rate limits, the response cache and the entity cache.
+    REDIS_URL: (url) => ({ 'rate_limit.redis.url': url, 'response_cache.redis.url': url, 'entity_cache.redis.url': url }),
     LOG_LEVEL: 'telemetry.exporters.logging.level',
     METRICS_PROMETHEUS: 'telemetry.exporters.metrics.prometheus.enabled',
     HEALTH_CHECK_LISTEN: 'health_check.listen',

@@ -7,9 +7,11 @@ import { createExecution, type Execution } from './execution/gateway';
 import { gatewayReadiness, watchSubgraphHealth, type Readiness } from './http/readiness';
 import { checkAuthorizationSupergraph } from './plugins/authorization/check';
 import { useAuthorization } from './plugins/authorization/useAuthorization';
+import { useCacheInvalidation } from './plugins/cache-invalidation/useCacheInvalidation';
 import { useCircuitBreaker } from './plugins/circuit-breaker/useCircuitBreaker';
 import { useCsrfPrevention } from './plugins/csrf/useCsrfPrevention';
 import { useDemandControl } from './plugins/demand-control/useDemandControl';
+import { useEntityCache } from './plugins/entity-cache/useEntityCache';
 import { clientValuesSent, useHeaders } from './plugins/headers/useHeaders';
 import { useResponseCache } from './plugins/response-cache/useResponseCache';
 import { useIdentity } from './plugins/identity/useIdentity';
@@ -81,6 +83,9 @@ async function plugins(config: GatewayConfig, services: Required<Pick<GatewaySer
   await add(useHeaders(config.headers, config.cache_control));
   // After headers: a hit's Age and Cache-Control replace the merged ones.
   await add(useResponseCache(config.response_cache, { logger, meter, now, varyBy: clientValuesSent(config.headers) }));
+  await add(useEntityCache(config.entity_cache, { logger, meter, now, varyBy: clientValuesSent(config.headers) }));
+  // After the caches: one endpoint invalidates what each of them keeps.
+  await add(useCacheInvalidation(config.response_cache.invalidation, { logger, caches: [...started] }));
   // Before signing, so a fetch the breaker rejects is not signed for nothing.
   await add(useCircuitBreaker(config.traffic_shaping, { logger, meter, now }));
   await add(usePrincipalSigning(config.subgraph_identity, logger, now));
@@ -131,6 +136,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
           now,
           retries(subgraph),
           services.sleep ?? sleep,
+          (context, fetch, send) => pipeline!.subgraphFetch(context, fetch, send),
         ),
       logger,
       metrics?.queryPlanCache(() => execution.gateway.planCacheSize()),
@@ -150,7 +156,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
     for (const [i, name] of config.health_check.required_subgraphs.entries()) {
       if (!known(name)) throw new Error(`health_check.required_subgraphs.${i}: no subgraph "${name}" in the supergraph`);
     }
-    for (const section of ['traffic_shaping', 'include_subgraph_errors', 'headers'] as const) {
+    for (const section of ['traffic_shaping', 'include_subgraph_errors', 'headers', 'entity_cache'] as const) {
       for (const name of Object.keys(config[section].subgraphs)) {
         if (!known(name)) throw new Error(`${section}.subgraphs.${name}: no subgraph "${name}" in the supergraph`);
       }

@@ -20,14 +20,15 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
   constructor(
     maxBytes: number,
     private readonly now: () => number,
-    onEvict: () => void,
+    /** Told the key of each entry dropped for room before it expired. */
+    onEvict: (key: string) => void,
   ) {
     this.entries = new LRUCache<string, Held>({
       maxSize: maxBytes,
       sizeCalculation: (held, key) => Math.max(1, key.length + held.value.length),
       dispose: (held, key, reason) => {
         this.untag(key, held.tags);
-        if (reason === 'evict') onEvict();
+        if (reason === 'evict') onEvict(key);
       },
     });
   }
