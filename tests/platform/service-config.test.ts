@@ -59,6 +59,8 @@ describeIfKubectl('the config each overlay gives a service is config that servic
           cache_control: config.cache_control,
           // The same response cache, shared in the cluster's Redis rather than one process's memory.
           response_cache: { ...config.response_cache, store: undefined, redis: undefined },
+          // The same entity cache, likewise.
+          entity_cache: { ...config.entity_cache, store: undefined, redis: undefined },
         });
         expect(policy(deployed)).toEqual(policy(local));
         expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
@@ -66,6 +68,8 @@ describeIfKubectl('the config each overlay gives a service is config that servic
         expect(deployed.demand_control.mode).toBe('enforce');
         expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
         expect(local.response_cache).toMatchObject({ enabled: true, store: 'memory' });
+        expect(deployed.entity_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
+        expect(local.entity_cache).toMatchObject({ enabled: true, store: 'memory' });
         expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }
