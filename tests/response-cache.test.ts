@@ -1,13 +1,13 @@
 import { startPlatform, type Caller, type Platform } from './support/platform';
 
 /**
- * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on; the test
- * platform otherwise leaves it off): our subgraphs' own cache hints decide what is kept and for whom.
+ * The response and entity caches on the real platform, as npm start runs them (memory stores, Cache-Control
+ * on; the test platform otherwise leaves them off): our subgraphs' own cache hints decide what is kept and for whom.
  */
 describe('the response cache with our subgraphs\' cache hints', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', { 'response_cache.enabled': true });
+    platform = await startPlatform('pglite', { 'response_cache.enabled': true, 'entity_cache.enabled': true });
   });
   afterAll(() => platform?.close());
 
@@ -52,5 +52,28 @@ describe('the response cache with our subgraphs\' cache hints', () => {
     expect([ada.cacheControl, ada.body.data.me.id, adaAgain.age, adaAgain.body, bob.age, bob.body.data.me.id]).toEqual(['private, max-age=60', 'usr_002', expect.stringMatching(/^[01]$/), ada.body, null, 'usr_003']);
     const orders = await post('{ me { name orders(first: 1) { edges { node { id } } } } }', {}, 'usr_004');
     expect([orders.cacheControl, orders.body.errors]).toEqual(['no-store', undefined]);
+  });
+
+  it('a product reached through an order comes from the entity cache, but its stock after placeOrder is never stale', async () => {
+    const place = 'mutation($items: [OrderLineInput!]!) { placeOrder(input: { items: $items }) { id } }';
+    await platform.db.products.query('UPDATE products SET stock = 10 WHERE id = $1', ['prd_0031']);
+    const placed = await post(place, { items: [{ productId: 'prd_0031', quantity: 1 }] }, 'usr_004');
+    const orderId = placed.body.data.placeOrder.id;
+    const name = 'query OrderedName($id: ID!) { order(id: $id) { items { product { name } } } }';
+    const stock = 'query OrderedStock($id: ID!) { order(id: $id) { items { product { name stock } } } }';
+    const nameBefore = await post(name, { id: orderId }, 'usr_004');
+    await platform.db.products.query("UPDATE products SET name = name || ' (renamed)' WHERE id = $1", ['prd_0031']);
+    // Orders are never kept whole (they declare no cache hint), so this name is the entity cache's.
+    const nameCached = await post(name, { id: orderId }, 'usr_004');
+    const stockBefore = await post(stock, { id: orderId }, 'usr_004');
+    await post(place, { items: [{ productId: 'prd_0031', quantity: 2 }] }, 'usr_004');
+    const stockAfter = await post(stock, { id: orderId }, 'usr_004');
+    expect([nameCached.age, nameCached.body, stockBefore.body.data.order.items[0].product.stock, stockAfter.cacheControl, stockAfter.body.data.order.items[0].product.stock]).toEqual([
+      null,
+      nameBefore.body,
+      9,
+      'no-store',
+      7,
+    ]);
   });
 });
