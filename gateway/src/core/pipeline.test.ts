@@ -1,4 +1,8 @@
+import { createLogger } from '@switchyard/service-kit';
 import { startTestGateway, type TestGateway } from '../testing/test-gateway';
+import type { RequestContext } from './context';
+import { Pipeline } from './pipeline';
+import type { GatewayPlugin } from './plugin';
 
 const PRODUCTS = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@authenticated"])
@@ -64,5 +68,27 @@ describe('the core request path', () => {
     expect([parse.status, parse.body.errors[0].extensions.code]).toEqual([400, 'GRAPHQL_PARSE_FAILED']);
     const unknown = await gateway.graphql('query A { __typename }', { operationName: 'B' });
     expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+  });
+});
+
+describe('plugins that wrap a subgraph fetch', () => {
+  it('nest in the order they are listed, each sending on what it chose and answering the one before it', async () => {
+    const seen: string[] = [];
+    const wrapper = (name: string): GatewayPlugin => ({
+      name,
+      stage: 'transport',
+      async aroundSubgraphFetch(_context, fetch, send) {
+        seen.push(`${name} got ${fetch.query}`);
+        const answer = await send({ ...fetch, query: `${fetch.query} ${name}` });
+        seen.push(`${name} answered`);
+        return answer;
+      },
+    });
+    const pipeline = new Pipeline({ plugins: [wrapper('outer'), wrapper('inner')], execution: {} as never, logger: createLogger('gateway', 'silent'), introspection: false });
+    const answer = await pipeline.subgraphFetch({} as RequestContext, { subgraph: 'products', query: 'q' }, async (fetch) => {
+      seen.push(`sent ${fetch.query}`);
+      return { body: { data: { sent: fetch.query } } };
+    });
+    expect([answer, seen]).toEqual([{ body: { data: { sent: 'q outer inner' } } }, ['outer got q', 'inner got q outer', 'sent q outer inner', 'inner answered', 'outer answered']]);
   });
 });

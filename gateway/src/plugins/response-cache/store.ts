@@ -1,4 +1,4 @@
-/** Where answers are kept: this replica's memory, or Redis shared by every replica. Values are serialized answers. */
+/** Where answers (and the entity cache's entities, under their own prefix) are kept: this replica's memory, or Redis shared by every replica. Values are serialized JSON. */
 export interface ResponseCacheStore {
   readonly kind: 'memory' | 'redis';
   /** The values of these keys, undefined for each that is missing or expired. Throws when the store does not answer. */
