@@ -250,19 +250,20 @@ describe('entity cache, in memory', () => {
   });
 });
 
-describe('invalidation of the entity cache, on the operators\' listener', () => {
-  async function withListener(config: Record<string, unknown> = {}) {
-    const { gateway } = await shopGateway({ 'response_cache.invalidation.enabled': true, 'response_cache.invalidation.token': TOKEN, 'health_check.listen': '127.0.0.1:0', ...config });
-    const logger = createLogger('gateway', 'silent');
-    const loaded = { limits: { http_max_header_bytes: 16_384 }, server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 5_000 }, shutdown_grace_period: 0 } };
-    const listener = await startHealthCheckListener({ host: '127.0.0.1', port: 0 }, gateway.gateway.readiness, loaded as never, logger, gateway.gateway.adminRoutes);
-    const invalidate = async (body: unknown) => {
-      const res = await fetch(`${listener.url}/invalidation`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
-      return [res.status, await res.json()];
-    };
-    return { gateway, invalidate, close: () => listener.close() };
-  }
+/** A gateway with the invalidation endpoint on its operators' listener, and a way to call it. */
+async function withListener(config: Record<string, unknown> = {}) {
+  const { gateway } = await shopGateway({ 'response_cache.invalidation.enabled': true, 'response_cache.invalidation.token': TOKEN, 'health_check.listen': '127.0.0.1:0', ...config });
+  const logger = createLogger('gateway', 'silent');
+  const loaded = { limits: { http_max_header_bytes: 16_384 }, server: { http: { header_read_timeout: 10_000, keep_alive_timeout: 5_000 }, shutdown_grace_period: 0 } };
+  const listener = await startHealthCheckListener({ host: '127.0.0.1', port: 0 }, gateway.gateway.readiness, loaded as never, logger, gateway.gateway.adminRoutes);
+  const invalidate = async (body: unknown) => {
+    const res = await fetch(`${listener.url}/invalidation`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    return [res.status, await res.json()];
+  };
+  return { gateway, invalidate, close: () => listener.close() };
+}
 
+describe('invalidation of the entity cache, on the operators\' listener', () => {
   it('by key, by type and by tag, with the response cache off: what carries it is fetched again, the rest is still a hit', async () => {
     const { gateway, invalidate, close } = await withListener();
     try {
@@ -333,6 +334,23 @@ describeWithRedis('entity cache on Redis, shared by two replicas', () => {
     expect([bobOnOne.body.data.order.product, entityFetches(one.gateway).length]).toEqual([{ myNote: "bob's note on p1" }, 2]);
     // p1 public, ada's and bob's private p1: no anonymous entry.
     expect(await redis.keys(`${keyPrefix}answer:*`)).toHaveLength(3);
+  });
+
+  it('an invalidation on one replica drops the entity for both', async () => {
+    // Entities of their own: the test before kept p1 under the shared prefix.
+    const own = { ...config, 'entity_cache.redis.key_prefix': `${keyPrefix}invalidation:` };
+    const one = await shopGateway(own);
+    const two = await withListener(own);
+    try {
+      await one.gateway.graphql(ORDER, { variables: { id: 'o1' } });
+      await one.gateway.graphql(ORDER, { variables: { id: 'o2' } });
+      expect(await two.invalidate({ type: 'Product', key: 'p1' })).toEqual([200, { invalidated: 1 }]);
+      await one.gateway.graphql(ORDER, { variables: { id: 'o1' } });
+      await one.gateway.graphql(ORDER, { variables: { id: 'o2' } });
+      expect(entityFetches(one.gateway)).toEqual([['p1'], ['p2'], ['p1']]);
+    } finally {
+      await two.close();
+    }
   });
 
   it('a Redis that does not answer makes misses, not failures', async () => {
