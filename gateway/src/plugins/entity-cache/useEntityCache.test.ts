@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, startMetrics } from '@switchyard/service-kit';
+import { createLogger, startMetrics, verifySubgraphRequest } from '@switchyard/service-kit';
 import { GraphQLError } from 'graphql';
 import { createClient } from 'redis';
 import { parsePrometheusText } from '../../../../tests/support/prometheus';
@@ -116,8 +116,10 @@ describe('entity cache, in memory', () => {
     const partial = await gateway.graphql(ALL_ORDERS);
     expect(partial.body).toEqual(expected.body);
     expect(partial.body).toEqual({ data: { orders: [{ id: 'o1', product: { id: 'p1', name: 'Lamp' } }, { id: 'o2', product: { id: 'p2', name: 'Desk' } }, { id: 'o3', product: { id: 'p1', name: 'Lamp' } }] } });
-    // The planner asks for p1 twice (o1, o3): both are answered from the cache, p2 alone is sent.
+    // The planner asks for p1 twice (o1, o3): both are answered from the cache, p2 alone is sent,
+    // signed over the body actually sent.
     expect(entityFetches(gateway)).toEqual([['p1'], ['p2']]);
+    for (const call of gateway.received.products!) expect(verifySubgraphRequest(call.headers, Buffer.from(call.body), { secret: SECRET, subgraph: 'products' })).toEqual({ kind: 'anonymous', id: '', scopes: [] });
     const allCached = await gateway.graphql(ALL_ORDERS);
     expect([allCached.body, entityFetches(gateway).length]).toEqual([expected.body, 2]);
   });
