@@ -84,6 +84,7 @@ describe('switchyard config schema', () => {
       'headers',
       'cache_control',
       'response_cache',
+      'entity_cache',
       'subgraph_identity',
       'override_subgraph_url',
       'contracts',
