@@ -64,6 +64,7 @@ describe('one placeOrder through the gateway is one trace', () => {
     const root = await gatewayRoot();
     expect(root.parentSpanId).toBeUndefined();
     expect(root.attributes['graphql.operation.type']).toBe('mutation');
+    expect(root.attributes['switchyard.answered_by']).toBe('execution');
 
     const isOrdersServer = (s: StoredSpan) => s.service === 'orders' && s.kind === 2 && s.name.startsWith('POST');
     const isReservationServer = (s: StoredSpan) => s.service === 'products' && s.kind === 2 && String(s.attributes['http.route'] ?? s.attributes['url.path'] ?? s.name).includes('/internal/reservations');

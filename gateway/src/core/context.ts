@@ -71,6 +71,8 @@ export class DeadlinePassed extends Error {
   }
 }
 
+export type AnsweredBy = 'execution' | 'shared_execution' | 'plugin';
+
 /**
  * Everything one request carries from plugin to plugin, created when its first byte arrives. Plugins
  * read it and fill in their part (identity the principal, demand control the cost); nothing about a
@@ -105,6 +107,12 @@ export interface RequestContext {
   /** Set by the core once the document is parsed, validated and resolved. */
   operation?: ResolvedOperation;
   cost?: CostAssessment;
+  /**
+   * How the core came by the answer, once it has one: executed for this request, shared with an identical
+   * request's execution in flight (traffic_shaping.router.dedupe), or given by a plugin's beforeExecution
+   * (the response cache). Metrics and the request's span carry it.
+   */
+  answeredBy?: AnsweredBy;
   /** Response headers plugins add (rate-limit standing, say); the core sends them with whatever the answer is. */
   readonly responseHeaders: Record<string, string>;
   /** Extensions plugins add to the response body (the cost, when the client asks for it). */

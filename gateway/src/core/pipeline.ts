@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { maskUnexpectedErrors, withSpan, type Logger } from '@switchyard/service-kit';
 import { GraphQLError, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions } from 'graphql';
 import type { Execution } from '../execution/gateway';
@@ -128,14 +129,20 @@ export class Pipeline {
     let result: ExecutionResult | undefined;
     for (const plugin of this.hooks.beforeExecution) {
       result = (await this.stage(context, plugin, () => plugin.beforeExecution!(context, { operation, document, queryHash }))) ?? undefined;
-      if (result) break;
+      if (result) {
+        context.answeredBy = 'plugin';
+        break;
+      }
     }
     if (!result) {
+      // InflightExecutions makes it shared_execution when an identical execution was already in flight.
+      context.answeredBy = 'execution';
       const planned: PlannedOperation = { operation, document, source: operation.source, queryHash };
       const gateway = this.options.execution.gatewayFor(context.contract);
       result = this.inflight ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned)) : await gateway.execute(context, planned);
     }
     for (const complete of completions) complete(result);
+    trace.getActiveSpan()?.setAttribute('switchyard.answered_by', context.answeredBy);
     return this.answer(context, result);
   }
 

@@ -1,5 +1,6 @@
-import { ANONYMOUS } from '@switchyard/service-kit';
+import { ANONYMOUS, startMetrics, type ServiceMetrics } from '@switchyard/service-kit';
 import type { ExecutionResult } from 'graphql';
+import { parsePrometheusText } from '../../../tests/support/prometheus';
 import { DeadlinePassed, type RequestContext } from '../core/context';
 import { hashApiKey } from '../plugins/identity/api-keys';
 import { startTestGateway, type TestGateway } from '../testing/test-gateway';
@@ -25,7 +26,9 @@ describe('the shared execution and its waiters', () => {
     const { runs, run } = heldExecution();
     const leaving = new AbortController();
     const first = executions.execute(requestOf(leaving), PLANNED, run);
-    const second = executions.execute(requestOf(new AbortController()), PLANNED, run);
+    const joining = requestOf(new AbortController());
+    const second = executions.execute(joining, PLANNED, run);
+    expect(joining.answeredBy).toBe('shared_execution');
     leaving.abort(new Error('client disconnected'));
     expect((await first).errors![0]!.extensions!.code).toBe('CLIENT_CLOSED_REQUEST');
     expect(runs).toHaveLength(1);
@@ -74,6 +77,7 @@ describe('the shared execution and its waiters', () => {
 describe('identical operations of one caller in flight share one execution', () => {
   const KEYS = { alice: 'sy_test_key_alice', bob: 'sy_test_key_bob' };
   let gateway: TestGateway;
+  let metrics: ServiceMetrics;
   /** products answers only once released, so requests overlap. */
   let release: () => void;
   let visits: number;
@@ -81,7 +85,9 @@ describe('identical operations of one caller in flight share one execution', () 
   async function start(config: Record<string, unknown> = {}) {
     const held = new Promise<void>((resolve) => (release = resolve));
     visits = 0;
+    metrics = startMetrics({ serviceName: 'gateway', env: {} });
     gateway = await startTestGateway({
+      metrics,
       subgraphs: {
         products: {
           sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requiresScopes"])
@@ -111,7 +117,10 @@ describe('identical operations of one caller in flight share one execution', () 
       },
     });
   }
-  afterEach(() => gateway.close());
+  afterEach(async () => {
+    await gateway.close();
+    await metrics.shutdown();
+  });
 
   // Lets every request started run up to its fetch: the gateway is in process, so this takes a few turns of the event loop.
   const allInFlight = async () => {
@@ -133,6 +142,9 @@ describe('identical operations of one caller in flight share one execution', () 
       [200, 'public, max-age=60', expected],
     ]);
     expect(gateway.received.products).toHaveLength(1);
+    // Two of the three were answered by the first one's execution, and say so.
+    const scraped = parsePrometheusText(await metrics.scrape());
+    expect(scraped.get('switchyard_graphql_operations_shared_total')!.samples.map((s) => [s.labels.graphql_operation_name, s.value])).toEqual([['anonymous', 2]]);
   });
 
   it('another caller, other variables or another header value is another execution', async () => {

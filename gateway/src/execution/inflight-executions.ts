@@ -73,7 +73,10 @@ export class InflightExecutions {
     if (planned.operation.type !== 'query') return run(context);
     const key = executionIdentity(context, planned);
     const flight = this.flights.get(key);
-    if (flight) return this.wait(key, flight, context);
+    if (flight) {
+      context.answeredBy = 'shared_execution';
+      return this.wait(key, flight, context);
+    }
 
     const started: Flight = { waiters: new Set(), controller: new AbortController(), fetches: [] };
     this.flights.set(key, started);

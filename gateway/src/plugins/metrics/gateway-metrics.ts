@@ -51,6 +51,8 @@ export class GatewayMetrics {
   private readonly fetchAttributes = new Map<string, Map<string, Attributes>>();
   private readonly costAttributes = new Map<string, Attributes>();
   private readonly degradedAttributes = new Map<string, Attributes>();
+  private readonly sharedExecutions;
+  private readonly sharedExecutionAttributes = new Map<string, Attributes>();
 
   constructor(private readonly meter: Meter) {
     this.operations = meter.createCounter('switchyard.graphql.operations', {
@@ -86,6 +88,10 @@ export class GatewayMetrics {
     this.sharedFetches = meter.createCounter('switchyard.subgraph.fetches.shared', {
       unit: '{fetch}',
       description: 'Subgraph queries not sent because an identical one was in flight (deduplicate_query), by subgraph.',
+    });
+    this.sharedExecutions = meter.createCounter('switchyard.graphql.operations.shared', {
+      unit: '{operation}',
+      description: 'Operations answered by an identical operation\'s execution in flight (traffic_shaping.router.dedupe) instead of their own, by operation name (capped).',
     });
     this.costs = meter.createHistogram('cost.estimated', {
       unit: '{cost}',
@@ -127,6 +133,13 @@ export class GatewayMetrics {
     let attributes = this.degradedAttributes.get(name);
     if (!attributes) this.degradedAttributes.set(name, (attributes = { 'graphql.operation.name': name }));
     this.degraded.add(1, attributes);
+  }
+
+  countSharedExecution(name: string): void {
+    name = this.cappedName(name);
+    let attributes = this.sharedExecutionAttributes.get(name);
+    if (!attributes) this.sharedExecutionAttributes.set(name, (attributes = { 'graphql.operation.name': name }));
+    this.sharedExecutions.add(1, attributes);
   }
 
   /** At the end of a request: one count per decision a stage pushed to the context. */

@@ -26,6 +26,7 @@ export function useMetrics(metrics: GatewayMetrics, now: () => number = Date.now
       const name = operation ? (operation.operationName ?? 'anonymous') : 'unknown';
       metrics.countOperation(name, operation?.type ?? 'unknown', outcome, (now() - context.receivedAt) / 1000, context.client);
       if (Array.isArray(response.body.extensions?.degraded)) metrics.countDegraded(name);
+      if (context.answeredBy === 'shared_execution') metrics.countSharedExecution(name);
       metrics.countDecisions(context.decisions);
       if (context.cost) metrics.recordCostEstimate(context.cost.estimated, context.cost.result);
       // Whatever the answer: a client that sends a deprecated field still depends on it.
