@@ -142,7 +142,7 @@ export class Pipeline {
       result = this.inflight ? await this.inflight.execute(context, planned, (shared) => gateway.execute(shared, planned)) : await gateway.execute(context, planned);
     }
     for (const complete of completions) complete(result);
-    trace.getActiveSpan()?.setAttribute('switchyard.answered_by', context.answeredBy);
+    trace.getActiveSpan()?.setAttribute('switchyard.answered_by', context.answeredBy!);
     return this.answer(context, result);
   }
 
