@@ -171,6 +171,31 @@ describe('response cache, in memory', () => {
     expect([again.headers.age, again.headers['cache-control']]).toEqual([undefined, 'no-store']);
   });
 
+  it.each([
+    ['sent on to the client by a response rule', { headers: { all: { response: [{ propagate: { named: 'set-cookie' } }] } } }, ['session=1; Path=/', 'session=2; Path=/']],
+    ['not sent on (no response rule)', {}, [undefined, undefined]],
+  ])('an answer a subgraph set a cookie with is never kept, the cookie %s: each client gets its own fetch', async (_name, config, cookies) => {
+    const fixture = shop();
+    let sessions = 0;
+    const products = fixture.subgraphs.products!;
+    // Public for a minute like every product answer, but with a cookie for whoever asked.
+    const gateway = await startTestGateway({
+      subgraphs: { ...fixture.subgraphs, products: { ...products, headers: () => ({ 'cache-control': 'public, max-age=60', 'set-cookie': [`session=${++sessions}; Path=/`] }) } },
+      config: { ...BASE_CONFIG, ...config },
+    });
+    gateways.push(gateway);
+    const first = await gateway.graphql(PRODUCT, { variables: { id: 'p1' } });
+    const second = await gateway.graphql(PRODUCT, { variables: { id: 'p1' } });
+    expect([first.headers['set-cookie'], second.headers['set-cookie']]).toEqual(cookies.map((cookie) => cookie && [cookie]));
+    expect([first.headers['cache-control'], second.headers['cache-control'], second.headers.age, second.body, fetchesTo(gateway, 'products')]).toEqual([
+      'no-store',
+      'no-store',
+      undefined,
+      { data: { product: { id: 'p1', name: 'Lamp' } } },
+      2,
+    ]);
+  });
+
   it('the client values the header rules send on are part of the key: another tenant is another entry', async () => {
     const { gateway } = await shopGateway({ headers: { all: { request: [{ propagate: { named: 'x-tenant' } }] } } });
     await gateway.graphql(PRODUCT, { variables: { id: 'p1' }, headers: { 'x-tenant': 'acme' } });
