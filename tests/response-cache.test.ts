@@ -1,13 +1,14 @@
 import { startPlatform, type Caller, type Platform } from './support/platform';
 
 /**
- * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on; the test
- * platform otherwise leaves it off): our subgraphs' own cache hints decide what is kept and for whom.
+ * The response cache on the real platform, as npm start runs it (memory store, Cache-Control on, products
+ * invalidating what a change of stock touches; the test platform otherwise leaves them off): our
+ * subgraphs' own cache hints decide what is kept and for whom.
  */
 describe('the response cache with our subgraphs\' cache hints', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', { 'response_cache.enabled': true });
+    platform = await startPlatform('pglite', { 'response_cache.enabled': true }, { cacheInvalidation: true });
   });
   afterAll(() => platform?.close());
 
@@ -44,6 +45,26 @@ describe('the response cache with our subgraphs\' cache hints', () => {
       null,
       7,
     ]);
+  });
+
+  it('placeOrder drops the cached answers about the products it took stock from: the next read of one is fresh, other products stay cached', async () => {
+    // With its id selected, an answer is tagged Product:<id>, which is what the invalidation names.
+    const query = 'query Price($id: ID!) { product(id: $id) { id name priceCents } }';
+    await Promise.all([post(query, { id: 'prd_0031' }), post(query, { id: 'prd_0032' })]);
+    // Changed behind the cache's back: only an invalidation can make the next answer show it.
+    const [{ priceCents }] = await platform.db.products.query<{ priceCents: number }>('UPDATE products SET price_cents = price_cents + 1 WHERE id = $1 RETURNING price_cents AS "priceCents"', ['prd_0031']);
+    const stale = await post(query, { id: 'prd_0031' });
+    expect(stale.age).not.toBeNull();
+    const order = await post('mutation($items: [OrderLineInput!]!) { placeOrder(input: { items: $items }) { status } }', { items: [{ productId: 'prd_0031', quantity: 1 }] }, 'usr_005');
+    expect(order.body).toEqual({ data: { placeOrder: { status: 'PLACED' } } });
+    // The products service tells the gateway after its commit, without holding up the order: wait for it, boundedly.
+    let fresh = await post(query, { id: 'prd_0031' });
+    for (let tries = 0; fresh.age !== null && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      fresh = await post(query, { id: 'prd_0031' });
+    }
+    const other = await post(query, { id: 'prd_0032' });
+    expect([fresh.age, fresh.body.data.product.priceCents, other.age]).toEqual([null, priceCents, expect.stringMatching(/^\d+$/)]);
   });
 
   it('a user\'s data is private: each user gets their own answer from the cache, and an order history is never cached', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Meter } from '@opentelemetry/api';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -233,6 +234,8 @@ export interface SubgraphParts<L> {
 export interface SubgraphTools {
   /** The service's logger, for work the parts do outside a request (a background sweep, say). */
   logger: Logger;
+  /** The service's meter: what it counts is served on its /metrics. */
+  meter: Meter;
   /** The batch-size recorder for the loader of this name. */
   batchSizes: (loader: string) => RecordBatch;
   /** The codec of the cursors of one list ("Query.users"), keyed from the identity signing secret. */
@@ -265,6 +268,7 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
   });
   const parts = definition.wire(db, config, {
     logger,
+    meter: metrics.meter,
     batchSizes: loaderBatchSizes(metrics.meter),
     cursors: (list) => new CursorCodec(config.identity.signingSecret, `${definition.name}:${list}`),
   });
