@@ -73,11 +73,14 @@ describeIfKubectl.each(overlays)('authorization matrix in %s', (overlay) => {
     expect(allowed.filter((k) => k.includes(' -> gateway:8088 '))).toEqual(['products -> gateway:8088 POST /invalidation']);
   });
 
-  it('the ingress gateway reaches only /graphql on the gateway', () => {
+  it('the ingress gateway reaches only /graphql and the public contract\'s /public/graphql on the gateway', () => {
     expect(allowed.filter((k) => k.startsWith('ingress -> ') && !k.includes('otel-collector'))).toEqual([
       'ingress -> gateway:4000 GET /graphql',
+      'ingress -> gateway:4000 GET /public/graphql',
       'ingress -> gateway:4000 OPTIONS /graphql',
+      'ingress -> gateway:4000 OPTIONS /public/graphql',
       'ingress -> gateway:4000 POST /graphql',
+      'ingress -> gateway:4000 POST /public/graphql',
     ]);
   });
 

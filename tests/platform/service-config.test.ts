@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
@@ -65,6 +67,8 @@ describeIfKubectl('the config each overlay gives a service is config that servic
           traffic_shaping: config.traffic_shaping,
           include_subgraph_errors: config.include_subgraph_errors,
           cache_control: config.cache_control,
+          // The public contract on its own path, from the file the image carries.
+          contracts: config.contracts,
           // The same response cache, shared in the cluster's Redis rather than one process's memory; its
           // invalidation is wired by env in both (npm start generates the token per run, see below).
           response_cache: { ...config.response_cache, store: undefined, redis: undefined, invalidation: undefined },
@@ -73,11 +77,20 @@ describeIfKubectl('the config each overlay gives a service is config that servic
         expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
         expect(local.rate_limit).toMatchObject({ enabled: true, store: 'memory', trusted_proxy_hops: 0 });
         expect(deployed.demand_control.mode).toBe('enforce');
+        expect(deployed.contracts).toEqual({ public: { path: '/public/graphql', schema_path: 'gateway/contracts/public.graphql' } });
         expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
         expect(local.response_cache).toMatchObject({ enabled: true, store: 'memory' });
         expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
       }
+    });
+
+    it('the supergraph and contract files the gateway reads are ones its image carries (the Dockerfile copies them beside dist/)', () => {
+      const config = loadGatewayConfig({ env: containerEnv(objects, deployment('gateway')) });
+      const copied = /for f in ([^;]+); do/.exec(readFileSync(resolve(__dirname, '../../Dockerfile'), 'utf8'))![1]!.trim().split(/\s+/);
+      const read = [config.supergraph.schema_path, ...Object.values(config.contracts).map((contract) => contract.schema_path)];
+      expect(read).toEqual(['gateway/supergraph.graphql', 'gateway/contracts/public.graphql']);
+      for (const path of read) expect(copied).toContain(path.split('/')[1]);
     });
 
     it('products invalidates cached products on the gateway\'s admin port, both holding the token of one Secret', () => {
