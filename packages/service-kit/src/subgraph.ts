@@ -114,6 +114,11 @@ export interface SubgraphContext<L> {
   /** The principal the gateway signed the request for: ANONYMOUS for a caller without credentials. */
   principal: Principal;
   loaders: L;
+  /**
+   * The request's headers (names in lower case): what the gateway sent, which is only what its header
+   * rules forward of the client's (an Idempotency-Key, say). Never who the caller is: that is `principal`.
+   */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -165,7 +170,7 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
     // POST only: a signature covers the body, and a GET would carry its operation in the unsigned URL.
     registerGraphQLRoute(app, apollo, {
       methods: ['POST'],
-      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders() }),
+      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders(), headers: request.headers }),
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
     registerMetricsRoute(app, metrics);
