@@ -78,11 +78,12 @@ describe('the products service tells the gateway which products a change of stoc
     }
   });
 
-  it('is off without a URL, and a URL without a token is refused at start', () => {
+  it('is off without a URL, and a URL without a token is refused at start', async () => {
     const schema = z.object({ cacheInvalidation: cacheInvalidationConfigSchema });
     const load = (env: Record<string, string>) => loadConfig(schema, { bindings: cacheInvalidationEnvBindings, env });
-    const off = load({});
-    expect(createCacheInvalidator(off.cacheInvalidation, { logger: createLogger('products', 'silent'), meter: startMetrics({ serviceName: 'products', env: {}, prometheus: false }).meter })).toBeUndefined();
+    const metrics = startMetrics({ serviceName: 'products', env: {}, prometheus: false });
+    expect(createCacheInvalidator(load({}).cacheInvalidation, { logger: createLogger('products', 'silent'), meter: metrics.meter })).toBeUndefined();
+    await metrics.shutdown();
     expect(() => load({ CACHE_INVALIDATION_URL: 'http://127.0.0.1:8088/invalidation' })).toThrow(ConfigError);
     expect(load({ CACHE_INVALIDATION_URL: 'http://127.0.0.1:8088/invalidation', CACHE_INVALIDATION_TOKEN: TOKEN }).cacheInvalidation).toEqual({
       url: 'http://127.0.0.1:8088/invalidation',
