@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     orders: await portSetting('ORDERS_PORT', 4003),
     issuer: await portSetting('ISSUER_PORT', DEFAULT_ISSUER_PORT),
     gateway: await portSetting('GATEWAY_PORT', portFromEnv('PORT', 4000)),
+    // The gateway's operators' listener (full /readyz, cache invalidation): any free port unless set.
+    gatewayAdmin: await portSetting('GATEWAY_ADMIN_PORT', 0),
   };
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // Quiet by default: one line per service is what a person wants to see; LOG_LEVEL=info shows more.
@@ -60,6 +62,8 @@ async function main(): Promise<void> {
     : {};
   // One secret per run, shared by the gateway (signs forwarded identities) and the subgraphs (verify them).
   const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
+  // And one the products service presents to the gateway's cache invalidation endpoint when stock changes.
+  const cacheInvalidationToken = randomBytes(32).toString('hex');
   // The API key file scripts/platform-gateway.yaml names; made empty the first time (flag wx: never overwritten).
   mkdirSync(resolve(root, '.switchyard'), { recursive: true });
   try {
@@ -81,7 +85,11 @@ async function main(): Promise<void> {
   const supervisor = supervise({
     services: [
       service('users', 'subgraphs/users/src/main.ts', { PORT: String(ports.users) }),
-      service('products', 'subgraphs/products/src/main.ts', { PORT: String(ports.products) }),
+      service('products', 'subgraphs/products/src/main.ts', {
+        PORT: String(ports.products),
+        CACHE_INVALIDATION_URL: `${local(ports.gatewayAdmin)}/invalidation`,
+        CACHE_INVALIDATION_TOKEN: cacheInvalidationToken,
+      }),
       service('orders', 'subgraphs/orders/src/main.ts', { PORT: String(ports.orders), PRODUCTS_INTERNAL_URL: local(ports.products) }),
       ...(withIssuer ? [service('issuer', 'scripts/dev-issuer.ts', { PORT: String(ports.issuer) })] : []),
       service('gateway', 'gateway/src/main.ts', {
@@ -91,6 +99,9 @@ async function main(): Promise<void> {
         SUBGRAPH_USERS_URL: `${local(ports.users)}/graphql`,
         SUBGRAPH_PRODUCTS_URL: `${local(ports.products)}/graphql`,
         SUBGRAPH_ORDERS_URL: `${local(ports.orders)}/graphql`,
+        HEALTH_CHECK_LISTEN: `127.0.0.1:${ports.gatewayAdmin}`,
+        RESPONSE_CACHE_INVALIDATION: 'true',
+        RESPONSE_CACHE_INVALIDATION_TOKEN: cacheInvalidationToken,
         ...(withIssuer
           ? { JWT_ISSUER: devIssuerUrl(ports.issuer), JWT_AUDIENCE: DEV_AUDIENCE, JWT_JWKS_URL: `${local(ports.issuer)}/.well-known/jwks.json` }
           : {}),

@@ -113,6 +113,17 @@ describe('npm start', () => {
         const anonymous = await fetch(`http://127.0.0.1:${ports.gateway}/graphql?query=${encodeURIComponent('{ product(id: "prd_0001") { id } }')}`);
         expect([anonymous.status, anonymous.headers.get('ratelimit-policy')]).toEqual([200, '"requests";q=60;qu="request";w=60, "cost";q=50000;w=60;switchyard-unit="estimated-cost"']);
         expect(anonymous.headers.get('ratelimit')).toMatch(/^"requests";r=59;t=\d+, "cost";r=49999;t=\d+$/);
+        // products tells the gateway's cache invalidation endpoint (its operators' listener, this run's token)
+        // which product an order took stock from, after the order: counted ok once the gateway said yes.
+        const order = await graphql(ports, 'mutation { placeOrder(input: { items: [{ productId: "prd_0040", quantity: 1 }] }) { status } }', await devToken(ports, 'usr_003', 'orders:read orders:write'));
+        expect(order).toEqual({ status: 200, body: { data: { placeOrder: { status: 'PLACED' } } } });
+        const invalidations = async () => (await (await fetch(`http://127.0.0.1:${ports.products}/metrics`)).text()).match(/^products_cache_invalidations_total\{[^}]*\} \d+$/gm);
+        let counted = await invalidations();
+        for (let waited = 0; !counted && waited < 3000; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+          counted = await invalidations();
+        }
+        expect(counted).toEqual([expect.stringMatching(/outcome="ok".* 1$/)]);
 
         // Every line from a service carries its name, padded so the columns line up.
         const fromServices = (text: string) => text.split('\n').filter((line) => line !== '' && !summary.includes(line));

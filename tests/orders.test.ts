@@ -9,7 +9,8 @@ const CANCEL = 'mutation($id: ID!) { cancelOrder(id: $id) { id status } }';
 describe.each(backends)('placing and cancelling orders on %s', (backend) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform(backend);
+    // The header rule docs/configuration.md shows: a client's Idempotency-Key reaches orders.
+    platform = await startPlatform(backend, { headers: { subgraphs: { orders: { request: [{ propagate: { named: 'idempotency-key' } }] } } } });
   });
   afterAll(() => platform?.close());
 
@@ -203,6 +204,39 @@ describe.each(backends)('placing and cancelling orders on %s', (backend) => {
       expect(placed.errors).toBeUndefined();
       expect(await stockOf('prd_0074')).toBe(3);
       expect((await placementsWith('later-74')).map((p) => p.state)).toEqual(['FAILED', 'CONFIRMED']);
+    });
+
+    it('the Idempotency-Key header is the key when the argument is absent: a retry with it returns the first order, and stock is taken once', async () => {
+      await setStock('prd_0076', 10);
+      const before = await ordersFor('prd_0076');
+      const items = [{ productId: 'prd_0076', quantity: 2 }];
+      const first = await platform.graphql(PLACE_KEYED, { items }, 'usr_012', { 'idempotency-key': 'header-76' });
+      const again = await platform.graphql(PLACE_KEYED, { items }, 'usr_012', { 'idempotency-key': 'header-76' });
+      // The same key as an argument is the same order.
+      const asArgument = await platform.graphql(PLACE_KEYED, { items, key: 'header-76' }, 'usr_012');
+      expect(first.errors).toBeUndefined();
+      expect([again, asArgument]).toEqual([first, first]);
+      expect(await stockOf('prd_0076')).toBe(8);
+      expect((await ordersFor('prd_0076')) - before).toBe(1);
+      expect(await placementsWith('header-76')).toEqual([{ user_id: 'usr_012', state: 'CONFIRMED' }]);
+    });
+
+    it('header and argument both sent: equal is one key; different is BAD_USER_INPUT and places nothing; an empty or overlong header is BAD_USER_INPUT', async () => {
+      await setStock('prd_0077', 10);
+      const items = [{ productId: 'prd_0077', quantity: 1 }];
+      const same = await platform.graphql(PLACE_KEYED, { items, key: 'both-77' }, 'usr_013', { 'idempotency-key': 'both-77' });
+      expect(same.errors).toBeUndefined();
+      const differ = await platform.graphql(PLACE_KEYED, { items, key: 'arg-77' }, 'usr_013', { 'idempotency-key': 'header-77' });
+      expect([differ.data, differ.errors?.map((e) => [e.extensions?.code, e.message])]).toEqual([
+        null,
+        [['BAD_USER_INPUT', 'the idempotencyKey argument and the Idempotency-Key header differ: send one key, or the same in both']],
+      ]);
+      for (const header of ['', 'k'.repeat(256)]) {
+        const res = await platform.graphql(PLACE_KEYED, { items }, 'usr_013', { 'idempotency-key': header });
+        expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      }
+      expect(await stockOf('prd_0077')).toBe(9);
+      expect([await placementsWith('arg-77'), await placementsWith('header-77')]).toEqual([[], []]);
     });
 
     it('refuses an empty or overlong key with BAD_USER_INPUT, placing nothing', async () => {

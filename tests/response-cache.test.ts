@@ -2,12 +2,13 @@ import { startPlatform, type Caller, type Platform } from './support/platform';
 
 /**
  * The response and entity caches on the real platform, as npm start runs them (memory stores, Cache-Control
- * on; the test platform otherwise leaves them off): our subgraphs' own cache hints decide what is kept and for whom.
+ * on, products invalidating what a change of stock touches; the test platform otherwise leaves them off):
+ * our subgraphs' own cache hints decide what is kept and for whom.
  */
 describe('the response cache with our subgraphs\' cache hints', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', { 'response_cache.enabled': true, 'entity_cache.enabled': true });
+    platform = await startPlatform('pglite', { 'response_cache.enabled': true, 'entity_cache.enabled': true }, { cacheInvalidation: true });
   });
   afterAll(() => platform?.close());
 
@@ -44,6 +45,52 @@ describe('the response cache with our subgraphs\' cache hints', () => {
       null,
       7,
     ]);
+  });
+
+  describe('products invalidating what a change of stock touched', () => {
+    // With its id selected, an answer is tagged Product:<id>, which is what the invalidation names.
+    const PRICE = 'query Price($id: ID!) { product(id: $id) { id name priceCents } }';
+    /** Changed behind the cache's back: only an invalidation can make an answer show it. */
+    const raisePrice = async (id: string) =>
+      (await platform.db.products.query<{ priceCents: number }>('UPDATE products SET price_cents = price_cents + 1 WHERE id = $1 RETURNING price_cents AS "priceCents"', [id]))[0]!.priceCents;
+    /** Products tells the gateway after its commit, without holding up the order: the next reads, boundedly, until one is not a hit. */
+    async function readUntilFresh(id: string) {
+      let answer = await post(PRICE, { id });
+      for (let tries = 0; answer.age !== null && tries < 40; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        answer = await post(PRICE, { id });
+      }
+      return answer;
+    }
+    const invalidationsCounted = async () => (await (await fetch(`${platform.subgraphs.products}/metrics`)).text()).match(/^products_cache_invalidations_total\{[^}]*outcome="ok"[^}]*\} (\d+)$/m)?.[1];
+    const place = (productId: string, quantity = 1) =>
+      post('mutation($items: [OrderLineInput!]!) { placeOrder(input: { items: $items }) { id status } }', { items: [{ productId, quantity }] }, 'usr_005');
+
+    it('placeOrder and cancelOrder make the next read of their product fresh; other products stay cached', async () => {
+      await Promise.all([post(PRICE, { id: 'prd_0031' }), post(PRICE, { id: 'prd_0032' })]);
+      const raised = await raisePrice('prd_0031');
+      expect((await post(PRICE, { id: 'prd_0031' })).age).not.toBeNull();
+      const order = await place('prd_0031');
+      expect(order.body.data.placeOrder.status).toBe('PLACED');
+      const afterOrder = await readUntilFresh('prd_0031');
+      const other = await post(PRICE, { id: 'prd_0032' });
+      expect([afterOrder.age, afterOrder.body.data.product.priceCents, other.age]).toEqual([null, raised, expect.stringMatching(/^\d+$/)]);
+
+      const raisedAgain = await raisePrice('prd_0031');
+      const cancelled = await post('mutation($id: ID!) { cancelOrder(id: $id) { status } }', { id: order.body.data.placeOrder.id }, 'usr_005');
+      expect(cancelled.body).toEqual({ data: { cancelOrder: { status: 'CANCELLED' } } });
+      const afterCancel = await readUntilFresh('prd_0031');
+      expect([afterCancel.age, afterCancel.body.data.product.priceCents]).toEqual([null, raisedAgain]);
+    });
+
+    it('an order refused for want of stock changes no stock and invalidates nothing', async () => {
+      await post(PRICE, { id: 'prd_0034' });
+      await platform.db.products.query('UPDATE products SET stock = 0 WHERE id = $1', ['prd_0034']);
+      const before = await invalidationsCounted();
+      const refused = await place('prd_0034');
+      expect(refused.body.errors?.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['OUT_OF_STOCK']);
+      expect([(await post(PRICE, { id: 'prd_0034' })).age, await invalidationsCounted()]).toEqual([expect.stringMatching(/^\d+$/), before]);
+    });
   });
 
   it('a user\'s data is private: each user gets their own answer from the cache, and an order history is never cached', async () => {

@@ -276,6 +276,10 @@ describe('loadGatewayConfig', () => {
         API_KEYS_FILE: '/etc/switchyard/api-keys/api-keys.yaml',
         METRICS_PROMETHEUS: 'false',
         HEALTH_CHECK_LISTEN: '127.0.0.1:8088',
+        CONTRACT_PUBLIC_PATH: '/public/graphql',
+        CONTRACT_PUBLIC_SCHEMA_PATH: 'gateway/contracts/public.graphql',
+        CONTRACT_PARTNER_V2_PATH: '/partner/v2/graphql',
+        CONTRACT_PARTNER_V2_SCHEMA_PATH: 'gateway/contracts/partner_v2.graphql',
       },
     });
     expect(config).toEqual({
@@ -287,6 +291,10 @@ describe('loadGatewayConfig', () => {
       server: { ...DEFAULTS.server, shutdown_grace_period: 2500 },
       health_check: { ...DEFAULTS.health_check, listen: { host: '127.0.0.1', port: 8088 } },
       override_subgraph_url: { users: 'http://users.internal:4001/graphql', order_history: 'https://orders.internal/graphql' },
+      contracts: {
+        public: { path: '/public/graphql', schema_path: 'gateway/contracts/public.graphql' },
+        partner_v2: { path: '/partner/v2/graphql', schema_path: 'gateway/contracts/partner_v2.graphql' },
+      },
       authentication: {
         router: {
           jwt: {

@@ -64,11 +64,23 @@ describeIfKubectl.each(overlays)('authorization matrix in %s', (overlay) => {
     ]);
   });
 
-  it('the ingress gateway reaches only /graphql on the gateway', () => {
+  it('products reaches the gateway only to invalidate cached products: POST /invalidation on the admin port', () => {
+    expect(allowed.filter((k) => k.startsWith('products -> gateway:'))).toEqual(['products -> gateway:8088 POST /invalidation']);
+  });
+
+  it('nobody but the ingress, Prometheus and products may call the gateway, and only products its admin port', () => {
+    expect(callersOf(allowed, 'gateway')).toEqual(['ingress', 'products', 'prometheus']);
+    expect(allowed.filter((k) => k.includes(' -> gateway:8088 '))).toEqual(['products -> gateway:8088 POST /invalidation']);
+  });
+
+  it('the ingress gateway reaches only /graphql and the public contract\'s /public/graphql on the gateway', () => {
     expect(allowed.filter((k) => k.startsWith('ingress -> ') && !k.includes('otel-collector'))).toEqual([
       'ingress -> gateway:4000 GET /graphql',
+      'ingress -> gateway:4000 GET /public/graphql',
       'ingress -> gateway:4000 OPTIONS /graphql',
+      'ingress -> gateway:4000 OPTIONS /public/graphql',
       'ingress -> gateway:4000 POST /graphql',
+      'ingress -> gateway:4000 POST /public/graphql',
     ]);
   });
 

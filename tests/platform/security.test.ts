@@ -175,6 +175,8 @@ describeIfKubectl.each(overlays)('overlay %s', (overlay) => {
     it('routes the canary override header first, then splits stable/canary by weights summing to 100', () => {
       const http = find(objs, 'VirtualService', 'gateway')?.spec.http;
       expect(http.slice(0, 2).every((r: K8sObject) => r.match[0].headers['x-switchyard-canary'].exact === 'always')).toBe(true);
+      // Every route serves the full graph and the public contract, nothing else.
+      for (const r of http) expect(r.match.map((m: K8sObject) => m.uri)).toEqual([{ exact: '/graphql' }, { exact: '/public/graphql' }]);
       for (const r of http.slice(2)) {
         expect(r.route.map((d: K8sObject) => d.destination.subset)).toEqual(['stable', 'canary']);
         expect(r.route.reduce((n: number, d: K8sObject) => n + d.weight, 0)).toBe(100);
@@ -232,14 +234,18 @@ describeIfKubectl.each(overlays)('overlay %s', (overlay) => {
 
     it('lets machine clients with an x-api-key and no Authorization through to the gateway, and still stops unverified credentials', () => {
       const host = byKind(objs, 'Gateway').find((g) => g.metadata.name === 'switchyard')?.spec.servers[0].hosts[0];
-      const graphql = { port: 443, method: 'POST', path: '/graphql', host };
-      expect(edgeAdmits(objs, { ...graphql, headers: { 'x-api-key': 'sy_key' } })).toBe(true);
-      expect(edgeAdmits(objs, { ...graphql, headers: {} })).toBe(true);
-      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer valid' }, bearerValid: true })).toBe(true);
-      // The gateway refuses both together (400); the edge may pass them, with a verified token only.
-      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer forged', 'x-api-key': 'sy_key' } })).toBe(false);
-      expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': 'sy_key' } })).toBe(false);
-      expect(edgeAdmits(objs, { ...graphql, path: '/readyz', headers: { 'x-api-key': 'sy_key' } })).toBe(false);
+      // The full graph and the public contract alike.
+      for (const path of ['/graphql', '/public/graphql']) {
+        const graphql = { port: 443, method: 'POST', path, host };
+        expect(edgeAdmits(objs, { ...graphql, headers: { 'x-api-key': 'sy_key' } })).toBe(true);
+        expect(edgeAdmits(objs, { ...graphql, headers: {} })).toBe(true);
+        expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer valid' }, bearerValid: true })).toBe(true);
+        // The gateway refuses both together (400); the edge may pass them, with a verified token only.
+        expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Bearer forged', 'x-api-key': 'sy_key' } })).toBe(false);
+        expect(edgeAdmits(objs, { ...graphql, headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': 'sy_key' } })).toBe(false);
+      }
+      expect(edgeAdmits(objs, { port: 443, method: 'POST', path: '/readyz', host, headers: { 'x-api-key': 'sy_key' } })).toBe(false);
+      expect(edgeAdmits(objs, { port: 443, method: 'POST', path: '/public/readyz', host, headers: {} })).toBe(false);
     });
 
     it('samples traces to the otel-tracing provider and writes Envoy access logs', () => {

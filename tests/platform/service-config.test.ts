@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { loadConfig, subgraphEnvBindings, traceExportFromEnv, type SubgraphDefinition } from '@switchyard/service-kit';
@@ -6,7 +8,14 @@ import { productsSubgraph } from '../../subgraphs/products/src/main';
 import { usersSubgraph } from '../../subgraphs/users/src/main';
 import { describeIfKubectl, overlays, render, type K8sObject } from './helpers';
 
-/** The env a container gets from its ConfigMaps (secrets are stood in for by a valid-looking URL). */
+/** A valid-looking value for a Secret's key: a URL for a URL, the same token for every reader of one Secret. */
+function secretStandIn(ref: { name: string; key: string }): string {
+  if (ref.key.endsWith('REDIS_URL')) return 'rediss://redis.internal:6379';
+  if (ref.key.endsWith('DATABASE_URL')) return 'postgres://app:secret@db.internal:5432/switchyard';
+  return `stand-in-for-${ref.name}-${ref.key}`.padEnd(64, '.');
+}
+
+/** The env a container gets from its ConfigMaps and Secrets (stood in for by valid-looking values). */
 function containerEnv(objects: K8sObject[], deployment: K8sObject): Record<string, string> {
   const env: Record<string, string> = {};
   const container = deployment.spec.template.spec.containers[0];
@@ -18,7 +27,7 @@ function containerEnv(objects: K8sObject[], deployment: K8sObject): Record<strin
   }
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) env[entry.name] = entry.value;
-    else if (entry.valueFrom?.secretKeyRef) env[entry.name] = entry.name.endsWith('REDIS_URL') ? 'rediss://redis.internal:6379' : 'postgres://app:secret@db.internal:5432/switchyard';
+    else if (entry.valueFrom?.secretKeyRef) env[entry.name] = secretStandIn(entry.valueFrom.secretKeyRef);
   }
   return env;
 }
@@ -38,8 +47,9 @@ describeIfKubectl('the config each overlay gives a service is config that servic
       expect(config.supergraph.listen).toEqual({ host: '0.0.0.0', port: 4000 });
       expect(Object.keys(config.override_subgraph_url).sort()).toEqual(['orders', 'products', 'users']);
       expect(config.authentication.router.jwt?.jwks[0]?.url).toMatch(/^https:\/\//);
-      // The full readiness report only inside the pod; the public /readyz says only what is up.
-      expect(config.health_check.listen).toEqual({ host: '127.0.0.1', port: 8088 });
+      // The full readiness report and the cache invalidation on the admin port (the mesh opens it to products
+      // for POST /invalidation only); the public /readyz says only what is up.
+      expect(config.health_check.listen).toEqual({ host: '0.0.0.0', port: 8088 });
       // Only dev opts back in to introspection; NODE_ENV=production closes it everywhere else.
       expect([env.NODE_ENV, config.supergraph.introspection]).toEqual(['production', overlay === 'dev']);
     });
@@ -57,8 +67,11 @@ describeIfKubectl('the config each overlay gives a service is config that servic
           traffic_shaping: config.traffic_shaping,
           include_subgraph_errors: config.include_subgraph_errors,
           cache_control: config.cache_control,
-          // The same response cache, shared in the cluster's Redis rather than one process's memory.
-          response_cache: { ...config.response_cache, store: undefined, redis: undefined },
+          // The public contract on its own path, from the file the image carries.
+          contracts: config.contracts,
+          // The same response cache, shared in the cluster's Redis rather than one process's memory; its
+          // invalidation is wired by env in both (npm start generates the token per run, see below).
+          response_cache: { ...config.response_cache, store: undefined, redis: undefined, invalidation: undefined },
           // The same entity cache, likewise.
           entity_cache: { ...config.entity_cache, store: undefined, redis: undefined },
         });
@@ -66,12 +79,34 @@ describeIfKubectl('the config each overlay gives a service is config that servic
         expect(deployed.rate_limit).toMatchObject({ enabled: true, store: 'redis', trusted_proxy_hops: 1 });
         expect(local.rate_limit).toMatchObject({ enabled: true, store: 'memory', trusted_proxy_hops: 0 });
         expect(deployed.demand_control.mode).toBe('enforce');
+        expect(deployed.contracts).toEqual({ public: { path: '/public/graphql', schema_path: 'gateway/contracts/public.graphql' } });
         expect(deployed.response_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
         expect(local.response_cache).toMatchObject({ enabled: true, store: 'memory' });
         expect(deployed.entity_cache).toMatchObject({ enabled: true, store: 'redis', redis: { url: 'rediss://redis.internal:6379' } });
         expect(local.entity_cache).toMatchObject({ enabled: true, store: 'memory' });
         expect([deployed.authorization.explain_denials, local.authorization.explain_denials]).toEqual([false, true]);
         expect(deployed.traffic_shaping.all).toMatchObject({ retry: { enabled: true }, circuit_breaker: { enabled: true } });
+      }
+    });
+
+    it('the supergraph and contract files the gateway reads are ones its image carries (the Dockerfile copies them beside dist/)', () => {
+      const config = loadGatewayConfig({ env: containerEnv(objects, deployment('gateway')) });
+      const copied = /for f in ([^;]+); do/.exec(readFileSync(resolve(__dirname, '../../Dockerfile'), 'utf8'))![1]!.trim().split(/\s+/);
+      const read = [config.supergraph.schema_path, ...Object.values(config.contracts).map((contract) => contract.schema_path)];
+      expect(read).toEqual(['gateway/supergraph.graphql', 'gateway/contracts/public.graphql']);
+      for (const path of read) expect(copied).toContain(path.split('/')[1]);
+    });
+
+    it('products invalidates cached products on the gateway\'s admin port, both holding the token of one Secret', () => {
+      const products = containerEnv(objects, deployment('products'));
+      const productsConfig = loadConfig(productsSubgraph.configSchema, { env: products, bindings: { ...subgraphEnvBindings('products'), ...productsSubgraph.envBindings } });
+      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'gateway')!;
+      const adminPort = service.spec.ports.find((p: K8sObject) => p.name === 'http-admin');
+      expect([productsConfig.cacheInvalidation.url, adminPort.port]).toEqual(['http://gateway.switchyard.svc.cluster.local:8088/invalidation', 8088]);
+      for (const name of ['gateway', 'gateway-canary']) {
+        const gateway = loadGatewayConfig({ env: containerEnv(objects, deployment(name)) });
+        expect(gateway.response_cache.invalidation).toEqual({ enabled: true, path: '/invalidation', token: productsConfig.cacheInvalidation.token });
+        expect(deployment(name).spec.template.spec.containers[0].ports).toContainEqual({ name: 'admin', containerPort: gateway.health_check.listen!.port });
       }
     });
 

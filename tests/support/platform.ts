@@ -8,6 +8,7 @@ import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { startOrders } from '../../subgraphs/orders/src/main';
 import { startProducts } from '../../subgraphs/products/src/main';
 import { startUsers } from '../../subgraphs/users/src/main';
+import { freePort } from './processes';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
 import { requirePostgresUrl, type Backend } from './servers';
 
@@ -82,21 +83,27 @@ export function gatewayConfig(overrides: Record<string, unknown> = {}, env: Node
 /**
  * Starts the real services on free ports, the way npm start wires them: three subgraphs, a token
  * issuer and the gateway, with npm start's gateway settings. On PostgreSQL each platform gets its own
- * schemas, dropped at close.
+ * schemas, dropped at close. With `cacheInvalidation`, products calls the gateway's invalidation
+ * endpoint (on health_check.listen, with a token of this run) when stock changes, as npm start has it.
  */
 export async function startPlatform(
   backend: Backend,
   gatewayOverrides: Record<string, unknown> = {},
-  options: { record?: boolean } = {},
+  options: { record?: boolean; cacheInvalidation?: boolean } = {},
 ): Promise<Platform> {
   const url = backend === 'postgres' ? requirePostgresUrl() : undefined;
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const dbOverrides = (name: string) => (url ? { 'database.url': url, 'database.schema': `${prefix}_${name}` } : {});
   const common = { 'server.port': 0, logLevel: process.env.LOG_LEVEL };
+  const invalidation = options.cacheInvalidation ? { listen: `127.0.0.1:${await freePort()}`, token: randomBytes(32).toString('hex') } : undefined;
 
   const [users, products, issuer] = await Promise.all([
     startUsers({ ...common, ...dbOverrides('users') }),
-    startProducts({ ...common, ...dbOverrides('products') }),
+    startProducts({
+      ...common,
+      ...dbOverrides('products'),
+      ...(invalidation && { 'cacheInvalidation.url': `http://${invalidation.listen}/invalidation`, 'cacheInvalidation.token': invalidation.token }),
+    }),
     startDevIssuer({ port: 0 }),
   ]);
   const orders = await startOrders({ ...common, ...dbOverrides('orders'), 'products.internalUrl': products.url });
@@ -115,6 +122,7 @@ export async function startPlatform(
       ...platformSubgraphCalls(),
       override_subgraph_url: urls,
       'authentication.router.jwt': { jwks: [{ url: issuer.jwksUrl, issuers: [issuer.issuer], audiences: [issuer.audience] }] },
+      ...(invalidation && { 'health_check.listen': invalidation.listen, 'response_cache.invalidation.enabled': true, 'response_cache.invalidation.token': invalidation.token }),
       ...gatewayOverrides,
     }),
   );

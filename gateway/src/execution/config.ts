@@ -39,14 +39,20 @@ export const contractsConfigSchema = z
       .strict(),
   )
   .default({})
-  .describe('Contracts served beside the supergraph, by name. None by default.');
+  .describe('Contracts served beside the supergraph, by name. None by default. env CONTRACT_<NAME>_PATH, CONTRACT_<NAME>_SCHEMA_PATH');
 
-/** SUBGRAPH_<NAME>_URL routes subgraph <name> (lower-cased); which names exist depends on the environment. */
+/**
+ * SUBGRAPH_<NAME>_URL routes subgraph <name>, and CONTRACT_<NAME>_PATH / CONTRACT_<NAME>_SCHEMA_PATH serve
+ * contract <name> (names lower-cased): which names exist depends on the environment.
+ */
 export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   const bindings: EnvBindings = { SUPERGRAPH_PATH: 'supergraph.schema_path' };
   for (const name of Object.keys(env)) {
-    const match = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
-    if (match) bindings[name] = `override_subgraph_url.${match[1]!.toLowerCase()}`;
+    const subgraph = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
+    if (subgraph) bindings[name] = `override_subgraph_url.${subgraph[1]!.toLowerCase()}`;
+    // SCHEMA_PATH first: CONTRACT_PUBLIC_SCHEMA_PATH also ends in _PATH.
+    const contract = /^CONTRACT_([A-Z0-9_]+?)_(SCHEMA_PATH|PATH)$/.exec(name);
+    if (contract) bindings[name] = `contracts.${contract[1]!.toLowerCase()}.${contract[2]!.toLowerCase()}`;
   }
   return bindings;
 }

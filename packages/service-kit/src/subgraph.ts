@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Meter } from '@opentelemetry/api';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -113,6 +114,11 @@ export interface SubgraphContext<L> {
   /** The principal the gateway signed the request for: ANONYMOUS for a caller without credentials. */
   principal: Principal;
   loaders: L;
+  /**
+   * The request's headers (names in lower case): what the gateway sent, which is only what its header
+   * rules forward of the client's (an Idempotency-Key, say). Never who the caller is: that is `principal`.
+   */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -164,7 +170,7 @@ async function runSubgraph<L>(options: SubgraphOptions<L>): Promise<RunningSubgr
     // POST only: a signature covers the body, and a GET would carry its operation in the unsigned URL.
     registerGraphQLRoute(app, apollo, {
       methods: ['POST'],
-      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders() }),
+      context: async (request) => ({ principal: principals.get(request)!, loaders: options.createLoaders(), headers: request.headers }),
     });
     registerHealthRoutes(app, allChecksPass({ database: () => db.ping() }));
     registerMetricsRoute(app, metrics);
@@ -233,6 +239,8 @@ export interface SubgraphParts<L> {
 export interface SubgraphTools {
   /** The service's logger, for work the parts do outside a request (a background sweep, say). */
   logger: Logger;
+  /** The service's meter: what it counts is served on its /metrics. */
+  meter: Meter;
   /** The batch-size recorder for the loader of this name. */
   batchSizes: (loader: string) => RecordBatch;
   /** The codec of the cursors of one list ("Query.users"), keyed from the identity signing secret. */
@@ -265,6 +273,7 @@ export async function startSubgraph<S extends z.ZodTypeAny, L>(
   });
   const parts = definition.wire(db, config, {
     logger,
+    meter: metrics.meter,
     batchSizes: loaderBatchSizes(metrics.meter),
     cursors: (list) => new CursorCodec(config.identity.signingSecret, `${definition.name}:${list}`),
   });

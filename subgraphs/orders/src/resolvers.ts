@@ -59,10 +59,21 @@ export function normaliseLines(items: { productId: string; quantity: number }[])
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-function idempotencyKeyOf(key: string | null | undefined): string | null {
+/**
+ * The key a placeOrder names: its idempotencyKey argument, or the Idempotency-Key header, which HTTP
+ * clients and proxies send on their own (the gateway forwards it to orders with a header rule). Both may
+ * be sent; when they differ the request is refused rather than one silently chosen.
+ */
+function idempotencyKeyOf(argument: string | null | undefined, header: string | string[] | undefined): string | null {
+  // Sent twice, Node joins the values: never a key the client meant.
+  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
+  if (argument !== null && argument !== undefined && fromHeader !== undefined && argument !== fromHeader) {
+    throw badInput('the idempotencyKey argument and the Idempotency-Key header differ: send one key, or the same in both');
+  }
+  const key = argument ?? fromHeader;
   if (key === null || key === undefined) return null;
   if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw badInput(`idempotencyKey must be between 1 and ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    throw badInput(`an idempotency key (idempotencyKey or the Idempotency-Key header) must be between 1 and ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   return key;
 }
@@ -87,7 +98,7 @@ export function createOrderResolvers(
         info: GraphQLResolveInfo,
       ) => {
         const userId = requireUser(ctx);
-        const idempotencyKey = idempotencyKeyOf(args.idempotencyKey);
+        const idempotencyKey = idempotencyKeyOf(args.idempotencyKey, ctx.headers['idempotency-key']);
         await placeOrderLimit.check(userId, args, info);
         return saga.place(userId, normaliseLines(args.input.items), idempotencyKey);
       },

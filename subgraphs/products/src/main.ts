@@ -1,25 +1,29 @@
 import './instrument';
 import { join } from 'node:path';
 import { runMain, startSubgraph, subgraphConfigSchema, type SubgraphDefinition } from '@switchyard/service-kit';
+import { cacheInvalidationConfigSchema, cacheInvalidationEnvBindings, createCacheInvalidator } from './cache-invalidation';
 import { createProductLoaders, type ProductLoaders } from './loaders';
 import { registerReservationRoutes } from './reservations';
 import { createProductResolvers } from './resolvers';
 import { seedProducts } from './seed';
 import { createProductStore } from './store';
 
-const configSchema = subgraphConfigSchema('products', 4002);
+const configSchema = subgraphConfigSchema('products', 4002).extend({ cacheInvalidation: cacheInvalidationConfigSchema });
 
 export const productsSubgraph: SubgraphDefinition<typeof configSchema, ProductLoaders> = {
   name: 'products',
   packageDir: join(__dirname, '..'),
   configSchema,
+  envBindings: cacheInvalidationEnvBindings,
   seed: seedProducts,
-  wire(db, _config, { batchSizes, cursors }) {
+  wire(db, config, { batchSizes, cursors, logger, meter }) {
     const store = createProductStore(db);
+    const invalidator = createCacheInvalidator(config.cacheInvalidation, { logger, meter });
     return {
       resolvers: createProductResolvers(store, cursors('Query.products')),
       createLoaders: () => createProductLoaders(store, batchSizes),
-      registerRoutes: (app, callerOf) => registerReservationRoutes(app, store, callerOf),
+      registerRoutes: (app, callerOf) => registerReservationRoutes(app, store, callerOf, invalidator),
+      close: async () => invalidator?.close(),
     };
   },
 };

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError, isStorableText, MAX_ARGUMENT_LENGTH, type Caller } from '@switchyard/service-kit';
 import { z } from 'zod';
+import type { CacheInvalidator } from './cache-invalidation';
 import { ReservationRefused, type ProductStore } from './store';
 
 /**
  * The internal API the orders subgraph calls to take and give back stock. It is not part of the graph.
  * Only the orders service may call it: each call carries orders' signed service identity (checked
- * here), and the mesh lets only the orders service account reach these paths as well.
+ * here), and the mesh lets only the orders service account reach these paths as well. Once a change of
+ * stock is committed, the gateway's caches are told which products it touched (in the background).
  */
 
 /**
@@ -42,7 +44,12 @@ const INTERNAL_BODY_LIMIT = 64 * 1024;
 /** The one service that reserves and releases stock. */
 export const RESERVING_SERVICE = 'orders';
 
-export function registerReservationRoutes(app: FastifyInstance, store: ProductStore, callerOf: (request: FastifyRequest) => Caller): void {
+export function registerReservationRoutes(
+  app: FastifyInstance,
+  store: ProductStore,
+  callerOf: (request: FastifyRequest) => Caller,
+  invalidator?: CacheInvalidator,
+): void {
   // A valid signature of anyone else (the gateway's, for a user) is a 403: signed, but not for this API.
   const onlyOrders = async (request: FastifyRequest) => {
     const caller = callerOf(request);
@@ -54,7 +61,10 @@ export function registerReservationRoutes(app: FastifyInstance, store: ProductSt
   app.post('/internal/reservations', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request, reply) => {
     const { orderId, items } = parseRequest(request.body, reserveRequest);
     try {
-      return { orderId, lines: await store.reserve(orderId, items) };
+      const lines = await store.reserve(orderId, items);
+      // A replayed reservation (orders retrying) tells again: harmless, and the store need not say which it was.
+      invalidator?.productsChanged(lines.map((line) => line.productId));
+      return { orderId, lines };
     } catch (err) {
       if (!(err instanceof ReservationRefused)) throw err;
       return reply.code(err.reason === 'OUT_OF_STOCK' ? 409 : 422).send({
@@ -62,12 +72,15 @@ export function registerReservationRoutes(app: FastifyInstance, store: ProductSt
       });
     }
   });
+  // Confirming marks reserved stock sold: no product's stock changes, so there is nothing to invalidate.
   app.post('/internal/reservations/confirm', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request) => {
     const { orderId } = parseRequest(request.body, orderRequest);
     return { orderId, confirmed: await store.confirm(orderId) };
   });
   app.post('/internal/reservations/release', { bodyLimit: INTERNAL_BODY_LIMIT, preHandler: onlyOrders }, async (request) => {
     const { orderId } = parseRequest(request.body, orderRequest);
-    return { orderId, released: await store.release(orderId) };
+    const restocked = await store.release(orderId);
+    if (restocked) invalidator?.productsChanged(restocked);
+    return { orderId, released: restocked !== undefined };
   });
 }

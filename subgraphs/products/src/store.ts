@@ -105,21 +105,24 @@ export function createProductStore(db: Database) {
       return confirmed.length > 0;
     },
 
-    /** Gives an order's stock back once, reserved or sold; returns false when there was nothing (left) to release. */
-    async release(orderId: string): Promise<boolean> {
+    /**
+     * Gives an order's stock back once, reserved or sold: the products whose stock came back, or undefined
+     * when there was nothing (left) to release.
+     */
+    async release(orderId: string): Promise<string[] | undefined> {
       return db.transaction(async (tx) => {
         const released = await tx.query(
           `UPDATE reservations SET status = 'RELEASED', released_at = now()
            WHERE order_id = $1 AND status IN ('RESERVED', 'CONFIRMED') RETURNING order_id`,
           [orderId],
         );
-        if (released.length === 0) return false;
-        await tx.query(
+        if (released.length === 0) return undefined;
+        const restocked = await tx.query<{ id: string }>(
           `UPDATE products p SET stock = p.stock + ri.quantity
-           FROM reservation_items ri WHERE ri.order_id = $1 AND p.id = ri.product_id`,
+           FROM reservation_items ri WHERE ri.order_id = $1 AND p.id = ri.product_id RETURNING p.id`,
           [orderId],
         );
-        return true;
+        return restocked.map((row) => row.id);
       });
     },
   };

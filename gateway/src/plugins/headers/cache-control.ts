@@ -32,13 +32,15 @@ export function parseCacheControl(value: string | string[] | undefined): CachePo
  * The policy of one response, merged restrictively over every subgraph answer that made it: any no-store
  * (or an answer without Cache-Control, or a failed fetch) makes it uncacheable, any private makes it
  * private, the smallest max-age wins. Mutations, answers with errors and answers no subgraph made (an
- * introspection, a refusal) are never cacheable.
+ * introspection, a refusal) are never cacheable, and neither is one a subgraph set a cookie with: kept,
+ * its cookie would be replayed to other clients (or lost on a hit), whatever the response rules send on.
  */
 export function mergedCachePolicy(context: RequestContext, response: GatewayResponse): CachePolicy | undefined {
   if (context.operation?.type !== 'query' || response.status !== 200 || (response.body.errors?.length ?? 0) > 0) return undefined;
   if (context.fetches.length === 0) return undefined;
   let merged: CachePolicy = { maxAge: Infinity, scope: 'public' };
   for (const fetch of context.fetches) {
+    if (fetch.headers?.['set-cookie'] !== undefined) return undefined;
     const policy = fetch.errorType === undefined ? parseCacheControl(fetch.headers?.['cache-control']) : undefined;
     if (!policy) return undefined;
     merged = { maxAge: Math.min(merged.maxAge, policy.maxAge), scope: merged.scope === 'private' || policy.scope === 'private' ? 'private' : 'public' };

@@ -203,6 +203,7 @@ describe('Cache-Control merged across the subgraphs of one response', () => {
     ['one no-cache: no-store', { products: { 'cache-control': 'public, max-age=300' }, orders: { 'cache-control': 'public, no-cache, max-age=60' } }, 'no-store'],
     ['one max-age=0: no-store', { products: { 'cache-control': 'public, max-age=300' }, orders: { 'cache-control': 'public, max-age=0' } }, 'no-store'],
     ['one without Cache-Control: no-store', { products: { 'cache-control': 'public, max-age=300' } }, 'no-store'],
+    ['one sets a cookie: no-store (a cache would hand it to others)', { products: { 'cache-control': 'public, max-age=300' }, orders: { 'cache-control': 'public, max-age=300', 'set-cookie': 'session=1; Path=/' } }, 'no-store'],
     ['public and private both said: private', { products: { 'cache-control': 'public, private, max-age=300' }, orders: { 'cache-control': 'public, max-age=300' } }, 'private, max-age=300'],
   ])('%s', async (_name, headers, expected) => {
     expect(await merged(headers)).toBe(expected);

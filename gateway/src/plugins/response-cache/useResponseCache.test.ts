@@ -171,6 +171,31 @@ describe('response cache, in memory', () => {
     expect([again.headers.age, again.headers['cache-control']]).toEqual([undefined, 'no-store']);
   });
 
+  it.each([
+    ['sent on to the client by a response rule', { headers: { all: { response: [{ propagate: { named: 'set-cookie' } }] } } }, ['session=1; Path=/', 'session=2; Path=/']],
+    ['not sent on (no response rule)', {}, [undefined, undefined]],
+  ])('an answer a subgraph set a cookie with is never kept, the cookie %s: each client gets its own fetch', async (_name, config, cookies) => {
+    const fixture = shop();
+    let sessions = 0;
+    const products = fixture.subgraphs.products!;
+    // Public for a minute like every product answer, but with a cookie for whoever asked.
+    const gateway = await startTestGateway({
+      subgraphs: { ...fixture.subgraphs, products: { ...products, headers: () => ({ 'cache-control': 'public, max-age=60', 'set-cookie': [`session=${++sessions}; Path=/`] }) } },
+      config: { ...BASE_CONFIG, ...config },
+    });
+    gateways.push(gateway);
+    const first = await gateway.graphql(PRODUCT, { variables: { id: 'p1' } });
+    const second = await gateway.graphql(PRODUCT, { variables: { id: 'p1' } });
+    expect([first.headers['set-cookie'], second.headers['set-cookie']]).toEqual(cookies.map((cookie) => cookie && [cookie]));
+    expect([first.headers['cache-control'], second.headers['cache-control'], second.headers.age, second.body, fetchesTo(gateway, 'products')]).toEqual([
+      'no-store',
+      'no-store',
+      undefined,
+      { data: { product: { id: 'p1', name: 'Lamp' } } },
+      2,
+    ]);
+  });
+
   it('the client values the header rules send on are part of the key: another tenant is another entry', async () => {
     const { gateway } = await shopGateway({ headers: { all: { request: [{ propagate: { named: 'x-tenant' } }] } } });
     await gateway.graphql(PRODUCT, { variables: { id: 'p1' }, headers: { 'x-tenant': 'acme' } });
@@ -196,15 +221,40 @@ describe('response cache, in memory', () => {
       const evicted = await gateway.graphql(PRODUCT, { variables: { id: 'p1' } });
       expect([evicted.headers.age, fetchesTo(gateway, 'products')]).toEqual([undefined, 3]);
       const scraped = parsePrometheusText(await metrics.scrape());
-      const value = (name: string) => scraped.get(name)?.samples.map((s) => [s.labels.switchyard_cache_store, s.value]);
+      const value = (name: string) => scraped.get(name)?.samples.map((s) => [s.labels.switchyard_cache_store, s.labels.graphql_type_name, s.value]);
       expect({
         hits: value('switchyard_response_cache_hits_total'),
         misses: value('switchyard_response_cache_misses_total'),
         evictions: value('switchyard_response_cache_evictions_total'),
-      }).toEqual({ hits: [['memory', 1]], misses: [['memory', 3]], evictions: [['memory', 2]] });
+      }).toEqual({ hits: [['memory', 'Product', 1]], misses: [['memory', 'Product', 3]], evictions: [['memory', undefined, 2]] });
       expect(scraped.get('switchyard_response_cache_stored_bytes_total')!.samples[0]!.value).toBeGreaterThan(0);
       expect(scraped.get('switchyard_response_cache_size_bytes')!.samples[0]!.value).toBeGreaterThan(0);
       expect(scraped.get('switchyard_response_cache_size_bytes')!.samples[0]!.value).toBeLessThanOrEqual(300);
+    } finally {
+      await metrics.shutdown();
+    }
+  });
+
+  it('hits, misses and bytes stored are counted per type in the answer (an alias is never taken for a type)', async () => {
+    const metrics = startMetrics({ serviceName: 'gateway', env: {} });
+    try {
+      const { gateway } = await shopGateway({}, { metrics });
+      const both = 'query Both { product(id: "p1") { id name } me { name } }';
+      await gateway.graphql(both, as('ada'));
+      await gateway.graphql(both, as('ada'));
+      await gateway.graphql(STOCK, { variables: { id: 'p2' } });
+      // An aliased field's response key is never taken for a type.
+      await gateway.graphql('{ Order: product(id: "p2") { name } }');
+      await gateway.graphql('{ Order: product(id: "p2") { name } }');
+      const scraped = parsePrometheusText(await metrics.scrape());
+      const perType = (name: string) => Object.fromEntries(scraped.get(name)!.samples.map((s) => [s.labels.graphql_type_name, s.value]));
+      expect([perType('switchyard_response_cache_hits_total'), perType('switchyard_response_cache_misses_total')]).toEqual([
+        { Product: 2, User: 1 },
+        { Product: 3, User: 1 },
+      ]);
+      const stored = perType('switchyard_response_cache_stored_bytes_total');
+      // Both types carry the Both answer's bytes; Product the aliased one's as well.
+      expect([Object.keys(stored).sort(), stored.Product! > stored.User!]).toEqual([['Product', 'User'], true]);
     } finally {
       await metrics.shutdown();
     }

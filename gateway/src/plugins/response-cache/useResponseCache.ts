@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/service-kit';
+import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../../core/context';
 import type { GatewayPlugin } from '../../core/plugin';
 import { mergedCachePolicy, type CachePolicy } from '../headers/cache-control';
@@ -40,6 +41,15 @@ export interface ResponseCacheServices {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
+ * The attributes an answer is counted under: once per type among its tags (`graphql.type.name`; only
+ * types of the served schema, so the label stays bounded), or once without a type when it has none.
+ */
+function perType(attributes: Record<string, string>, schema: GraphQLSchema, tags: readonly string[]): Record<string, string>[] {
+  const types = tags.filter((tag) => !tag.includes(':') && schema.getType(tag) !== undefined);
+  return types.length === 0 ? [attributes] : types.map((type) => ({ ...attributes, 'graphql.type.name': type }));
+}
+
+/**
  * The response cache: a query's whole answer, kept for the max-age the subgraphs' Cache-Control allows
  * (merged restrictively, capped by max_ttl) and answered again without execution, with `Age`.
  *
@@ -54,10 +64,12 @@ export async function useResponseCache(config: ResponseCacheConfig, services: Re
   if (!config.enabled) return undefined;
   const { logger, meter, now } = services;
   const attributes = { 'switchyard.cache.store': config.store };
+  // hits, misses and stored count once per type in the answer: per type they give its hit rate; summed
+  // over types they count type occurrences, not queries.
   const counters = meter && {
-    hits: meter.createCounter('switchyard.response_cache.hits', { description: 'Queries answered from the response cache.' }),
-    misses: meter.createCounter('switchyard.response_cache.misses', { description: 'Queries the response cache had no answer for (executed).' }),
-    stored: meter.createCounter('switchyard.response_cache.stored', { unit: 'By', description: 'Bytes of answers written to the response cache.' }),
+    hits: meter.createCounter('switchyard.response_cache.hits', { description: 'Queries answered from the response cache, per type in the answer.' }),
+    misses: meter.createCounter('switchyard.response_cache.misses', { description: 'Queries the response cache had no answer for (executed), per type in the answer.' }),
+    stored: meter.createCounter('switchyard.response_cache.stored', { unit: 'By', description: 'Bytes of answers written to the response cache, per type in the answer.' }),
     evictions: meter.createCounter('switchyard.response_cache.evictions', { description: 'Answers the memory store dropped for room before they expired.' }),
   };
   const redis =
@@ -101,10 +113,10 @@ export async function useResponseCache(config: ResponseCacheConfig, services: Re
         if (answer.scope === 'private' && i === 0) continue;
         if (now() - answer.storedAt >= answer.maxAge * 1000) continue;
         lookup.hit = answer;
-        counters?.hits.add(1, attributes);
+        if (counters) for (const typed of perType(attributes, operation.served.apiSchema, answer.tags)) counters.hits.add(1, typed);
         return { data: answer.data as Record<string, unknown> };
       }
-      counters?.misses.add(1, attributes);
+      // Counted once the answer is known, with its types.
       return undefined;
     },
     async onResponse(context, response) {
@@ -119,19 +131,21 @@ export async function useResponseCache(config: ResponseCacheConfig, services: Re
         if (tagHeader && lookup.hit.tags.length > 0) response.headers[tagHeader] = lookup.hit.tags.join(',');
         return;
       }
+      const schema = context.operation!.served.apiSchema;
       const policy = mergedCachePolicy(context, response);
+      const tags = (policy || counters) && response.body.data ? tagsOf(schema, context.operation!, response.body.data) : [];
+      if (counters) for (const typed of perType(attributes, schema, tags)) counters.misses.add(1, typed);
       if (!policy) return;
       const key = policy.scope === 'public' ? lookup.publicKey : lookup.privateKey;
       if (!key) return;
       const maxAge = Math.min(policy.maxAge, Math.floor(config.max_ttl / 1000));
       if (maxAge <= 0) return;
-      const tags = tagsOf(context.operation!.served.apiSchema, context.operation!, response.body.data);
       const value = JSON.stringify({ data: response.body.data, storedAt: now(), maxAge, scope: policy.scope, tags } satisfies StoredAnswer);
       const bytes = Buffer.byteLength(value);
       if (bytes > config.max_entry_bytes) return;
       try {
         await store.set(key, value, maxAge * 1000, tags);
-        counters?.stored.add(bytes, attributes);
+        if (counters) for (const typed of perType(attributes, schema, tags)) counters.stored.add(bytes, typed);
       } catch (err) {
         context.logger.debug({ err }, 'response cache write failed');
       }
