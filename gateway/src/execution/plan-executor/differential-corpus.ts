@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import fc from 'fast-check';
-import { execute, GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, isAbstractType, parse, type GraphQLSchema } from 'graphql';
 import type { FakeSubgraph } from '../../testing/test-gateway';
 import { FETCH_FAILURES, SubgraphFetchError, type SubgraphCall } from '../../transport/subgraph-http-client';
 
 /**
  * The differential test's material: our three subgraphs' real schemas answering from fixed data (with
  * references to users and products that do not exist, so entities go missing and nulls bubble), faults
- * a subgraph's answer can carry, and a generator of valid operations over the supergraph.
+ * a subgraph's answer can carry, and a generator of valid operations over a supergraph's API schema.
  */
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -110,19 +110,18 @@ export type Fault =
   /** The answer is errors only: an error without a message, one with a federation code, one without a path. */
   | { kind: 'errors only'; subgraph: string };
 
-export const SUBGRAPH_NAMES = ['users', 'products', 'orders'] as const;
-
-/** A fault, mostly none. */
-export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
-  { arbitrary: fc.constant<Fault>({ kind: 'none' }), weight: 6 },
-  {
-    arbitrary: fc.record({
-      kind: fc.constantFrom('down', 'field error', 'null without error', 'wrong leaf', 'short entities', 'unknown typename', 'errors only'),
-      subgraph: fc.constantFrom(...SUBGRAPH_NAMES),
-    }) as fc.Arbitrary<Fault>,
-    weight: 6,
-  },
-);
+/** A fault of one of `subgraphs`, or (half the time) none. */
+export const faultArbitrary = (subgraphs: readonly string[]): fc.Arbitrary<Fault> =>
+  fc.oneof(
+    { arbitrary: fc.constant<Fault>({ kind: 'none' }), weight: 6 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constantFrom('down', 'field error', 'null without error', 'wrong leaf', 'short entities', 'unknown typename', 'errors only'),
+        subgraph: fc.constantFrom(...subgraphs),
+      }) as fc.Arbitrary<Fault>,
+      weight: 6,
+    },
+  );
 
 /** A number from the request body, so both executors' identical requests suffer the identical fault. */
 const pick = (body: string, n: number) => (n <= 0 ? 0 : createHash('sha256').update(body).digest().readUInt32BE(0) % n);
@@ -188,34 +187,30 @@ function faulted(fault: Fault, call: SubgraphCall, answer: { data?: Json; errors
   }
 }
 
+/** Our three subgraphs' real schemas with the fixed data above. */
+export const CORPUS_SUBGRAPHS: Record<string, { sdl: string; resolvers: GraphQLResolverMap<unknown> }> = Object.fromEntries(
+  (['users', 'products', 'orders'] as const).map((name) => [name, { sdl: sdlOf(name), resolvers: RESOLVERS[name] }]),
+);
+
 /**
- * The three subgraphs as fakes for startTestGateway. Each answers in a macrotask of its own, as a network
- * answer arrives, so the order in which answers (and their errors) reach the gateway is the same for both
+ * Subgraphs as fakes for startTestGateway. Each answers in a macrotask of its own, as a network answer
+ * arrives, so the order in which answers (and their errors) reach the gateway is the same for both
  * executors; `fault()` says what the current case does to the answers.
  */
-export function corpusSubgraphs(fault: () => Fault): Record<string, FakeSubgraph> {
-  const schemas = new Map<string, GraphQLSchema>();
+export function faultySubgraphs(subgraphs: Record<string, { sdl: string; resolvers: GraphQLResolverMap<unknown> }>, fault: () => Fault): Record<string, FakeSubgraph> {
   return Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => {
-      const sdl = sdlOf(name);
-      const resolvers = RESOLVERS[name];
-      return [
-        name,
-        {
-          sdl,
-          resolvers,
-          answer: async (call: SubgraphCall) => {
-            await new Promise((resolve) => setImmediate(resolve));
-            if (call.probe) return undefined;
-            let schema = schemas.get(name);
-            if (!schema) schemas.set(name, (schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }])));
-            const { query, variables, operationName } = JSON.parse(call.body);
-            const result = await execute({ schema, document: parse(query), variableValues: variables, operationName });
-            const answer = JSON.parse(JSON.stringify({ ...result, errors: result.errors?.map((e) => e.toJSON()) }));
-            return faulted(fault(), call, answer);
-          },
-        } satisfies FakeSubgraph,
-      ];
+    Object.entries(subgraphs).map(([name, { sdl, resolvers }]) => {
+      let schema: GraphQLSchema | undefined;
+      const answer = async (call: SubgraphCall) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (call.probe) return undefined;
+        schema ??= buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
+        const { query, variables, operationName } = JSON.parse(call.body);
+        const result = await execute({ schema, document: parse(query), variableValues: variables, operationName });
+        const answered = JSON.parse(JSON.stringify({ ...result, errors: result.errors?.map((e) => e.toJSON()) }));
+        return faulted(fault(), call, answered);
+      };
+      return [name, { sdl, resolvers, answer } satisfies FakeSubgraph];
     }),
   );
 }
@@ -303,11 +298,17 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<{ query:
       const leaves = fields.filter((f) => isLeaf(f.type));
       const parts: string[] = [];
       const count = 1 + c.below(depth === 0 ? 3 : 4);
+      const abstract = isAbstractType(schema.getType(typeName));
       for (let i = 0; i < count; i++) {
-        const kind = c.below(12);
+        // Abstract types get mostly fragments on their members.
+        const kind = abstract && c.chance(50) ? 2 : c.below(12);
         if (kind === 0) parts.push(c.chance(50) ? '__typename' : `t${aliases++}: __typename`);
         else if (kind === 1 && parts.length > 0) parts.push(c.pick(parts));
-        else if (kind === 2) parts.push(`... on ${typeName}${directive()} ${selectionSet(typeName, depth + 1)}`);
+        else if (kind === 2) {
+          const type = schema.getType(typeName)!;
+          const on = isAbstractType(type) && c.chance(75) ? c.pick(schema.getPossibleTypes(type)).name : typeName;
+          parts.push(`... on ${on}${directive()} ${selectionSet(on, depth + 1)}`);
+        }
         else if (kind === 3) parts.push(`...${directive()} ${selectionSet(typeName, depth + 1)}`);
         else if (kind === 4 && fragments.length < 4) {
           const name = `F${fragments.length}`;
@@ -332,7 +333,7 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<{ query:
       }
       return `{ ${parts.join(' ')} }`;
     };
-    const mutation = c.chance(12);
+    const mutation = !!schema.getMutationType() && c.chance(12);
     const body = selectionSet(mutation ? 'Mutation' : 'Query', 0);
     const header = `${mutation ? 'mutation' : 'query'} Corpus${definitions.length > 0 ? `(${definitions.join(', ')})` : ''}`;
     return { query: [`${header} ${body}`, ...fragments].join('\n'), variables };
