@@ -19,7 +19,7 @@ export const executionSupergraphKeys = z.object({
   hot_reload: booleanFromEnv.default(true).describe('Reload the supergraph when the file changes.'),
   executor: z
     .enum(['switchyard', 'apollo'])
-    .default('apollo')
+    .default('switchyard')
     .describe("Who runs Apollo's query plans: switchyard (our executor, proven against Apollo's by a differential test) or apollo (@apollo/gateway's own). Planning is Apollo's either way. env SUPERGRAPH_EXECUTOR"),
 });
 
@@ -65,7 +65,7 @@ export interface ExecutionConfig {
   subgraphUrls: Record<string, string>;
   /** Watch the supergraph file and serve each valid new version without a restart. */
   hotReload: boolean;
-  /** Who runs the query plans Apollo's planner makes: our executor or ApolloGateway's own (the default). */
+  /** Who runs the query plans Apollo's planner makes: our executor (the default) or ApolloGateway's own. */
   executor?: PlanExecutorName;
   /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
   anonymousTelemetry: boolean;

@@ -38,7 +38,7 @@ export interface SupergraphGatewayOptions {
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>;
   logger: Logger;
   anonymousTelemetry: boolean;
-  /** Who runs the plans: our executor (plan-executor/) or ApolloGateway's own; Apollo's by default. */
+  /** Who runs the plans: our executor (plan-executor/, the default) or ApolloGateway's own. */
   executor?: PlanExecutorName;
   /** Told of every query-plan cache lookup; each supergraph version has its own cache. */
   planCacheObserver?: QueryPlanCacheObserver;
@@ -158,7 +158,7 @@ export class SupergraphGateway {
     const served: ServedSupergraph = {
       supergraph,
       gateway,
-      executor: this.options.executor === 'switchyard' ? createPlanExecutor(gateway, logger) : loaded.executor,
+      executor: this.options.executor === 'apollo' ? loaded.executor : createPlanExecutor(gateway, logger),
       apiSchema: loaded.schema,
       planCache,
       ...(labels.active && { overrides: labels }),
