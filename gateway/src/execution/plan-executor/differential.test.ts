@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { apiSchemaOf } from '@switchyard/schema-tools';
 import { startTestGateway, type TestGateway } from '../../testing/test-gateway';
-import { CORPUS_SUBGRAPHS, faultArbitrary, faultySubgraphs, operationArbitrary, type Fault } from './differential-corpus';
+import { CORPUS_SUBGRAPHS, faultArbitrary, faultySubgraphs, operationArbitrary, type Fault } from '../../testing/differential-corpus';
 
 /**
  * The proof that supergraph.executor: switchyard changes nothing a client or a subgraph sees: the same

@@ -3,7 +3,8 @@ import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/t
 import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites';
 import { generateHydratedPaths } from '@apollo/gateway/dist/executeQueryPlan';
 import { OpenTelemetrySpanNames, tracer } from '@apollo/gateway/dist/utilities/opentelemetry';
-import { assert, ERRORS, errorCodeDef, type Operation } from '@apollo/federation-internals';
+import { ERRORS, errorCodeDef, type Operation } from '@apollo/federation-internals';
+import { assert } from '@apollo/federation-internals/dist/utils';
 import { evaluateCondition, type FetchNode, type PlanNode, type QueryPlan, type QueryPlanSelectionNode, type ResponsePath } from '@apollo/query-planner';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -174,7 +175,7 @@ function flattenAt(value: unknown, path: ResponsePath, from: number): unknown {
   if (from === path.length || value === undefined || value === null) return value;
   const key = path[from]!;
   if (key === '@') {
-    assert(Array.isArray(value), () => `Expected a list at ${path.slice(0, from).join('.') || 'the root'}`);
+    if (!Array.isArray(value)) assert(false, `Expected a list at ${path.slice(0, from).join('.') || 'the root'}`);
     const flattened: unknown[] = [];
     for (const element of value) {
       const inner = flattenAt(element, path, from + 1);
@@ -183,8 +184,8 @@ function flattenAt(value: unknown, path: ResponsePath, from: number): unknown {
     }
     return flattened;
   }
-  assert(typeof key === 'string', () => `Unexpected ${typeof key} found in path`);
-  assert(!Array.isArray(value), () => `Unexpected array in result for path element ${key}`);
+  if (typeof key !== 'string') assert(false, `Unexpected ${typeof key} found in path`);
+  if (Array.isArray(value)) assert(false, `Unexpected array in result for path element ${key}`);
   return flattenAt(hasOwn.call(value, key) ? (value as Entity)[key] : undefined, path, from + 1);
 }
 

@@ -1,23 +1,12 @@
-import {
-  assert,
-  ERRORS,
-  isCompositeType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isSubtype,
-  isValidLeafValue,
-  typenameFieldName,
-  Variable,
-  type CompositeType,
-  type Directive,
-  type EnumType,
-  type Operation,
-  type ScalarType,
-  type Schema,
-  type SelectionSet,
-  type Type,
-} from '@apollo/federation-internals';
+// From the modules themselves: the package index re-exports through getters, one call per use, which
+// cost as much as the shaping's own work per value.
+import { isCompositeType, isListType, isNonNullType, isObjectType, typenameFieldName, Variable } from '@apollo/federation-internals/dist/definitions';
+import type { CompositeType, Directive, EnumType, ScalarType, Schema, Type } from '@apollo/federation-internals/dist/definitions';
+import { ERRORS } from '@apollo/federation-internals/dist/error';
+import type { Operation, SelectionSet } from '@apollo/federation-internals/dist/operations';
+import { isSubtype } from '@apollo/federation-internals/dist/types';
+import { assert } from '@apollo/federation-internals/dist/utils';
+import { isValidLeafValue } from '@apollo/federation-internals/dist/values';
 import type { GraphQLError } from 'graphql';
 
 /**
@@ -25,10 +14,24 @@ import type { GraphQLError } from 'graphql';
  * (resultShaping.js) does it: the same walk over the same normalized operation (Apollo's own Operation,
  * so merged fields, fragment order and response-key order are Apollo's), the same null bubbling, the same
  * INVALID_GRAPHQL errors with the same paths and messages. What differs is when the work is done: the
- * operation is read once per document instead of once per request, @skip/@include are read once per
- * selection instead of per object, type-condition checks are memoized, and no result object is allocated
- * per value.
+ * operation is read once per document instead of once per request, @skip/@include and each field's type
+ * are read once per selection instead of per object, type-condition checks and __typename lookups are
+ * memoized, and no result object is allocated per value.
  */
+
+/** A field's type as the walk needs it, read once: `type` is Apollo's, for its error messages. */
+type CompiledType =
+  | { kind: 'nonNull'; type: Type; ofType: CompiledType }
+  | { kind: 'list'; type: Type; ofType: CompiledType }
+  | { kind: 'composite'; type: CompositeType }
+  | { kind: 'leaf'; type: ScalarType | EnumType };
+
+function compileType(type: Type): CompiledType {
+  if (isNonNullType(type)) return { kind: 'nonNull', type, ofType: compileType(type.ofType) };
+  if (isListType(type)) return { kind: 'list', type, ofType: compileType(type.ofType) };
+  if (isCompositeType(type)) return { kind: 'composite', type };
+  return { kind: 'leaf', type: type as ScalarType | EnumType };
+}
 
 /** One @skip or @include: its literal, or the variable that decides it (and how Apollo names both in errors). */
 type IfArgument = boolean | { variable: string; text: string; directive: string };
@@ -39,7 +42,7 @@ interface CompiledField {
   /** A response name an object inherits (constructor, toString): read as an own property only. */
   inherited: boolean;
   isTypename: boolean;
-  type: Type;
+  type: CompiledType;
   skipIf?: IfArgument;
   includeIf?: IfArgument;
   selections?: CompiledSelectionSet;
@@ -64,6 +67,8 @@ export class UnsupportedOperation extends Error {}
 /** The shape of one operation's answer, read once from Apollo's Operation for its document. */
 export class ResponseShape {
   readonly schema: Schema;
+  /** The schema's types by name, as __typename values name them (undefined for names it lacks). */
+  private readonly types = new Map<string, ReturnType<Schema['type']>>();
   private readonly root: CompiledSelectionSet;
   private readonly rootType: CompositeType;
   /** Variables with a default value: the shaping sees them under the request's own. */
@@ -92,7 +97,7 @@ export class ResponseShape {
             responseName,
             inherited: responseName in Object.prototype,
             isTypename: field.name === typenameFieldName,
-            type: field.definition.type!,
+            type: compileType(field.definition.type!),
             skipIf,
             includeIf,
             selections: selection.selectionSet && compile(selection.selectionSet),
@@ -114,7 +119,7 @@ export class ResponseShape {
 
   /** The answer and its value-completion errors; `variables` come from variablesFor. Throws as Apollo's does. */
   shape(input: Record<string, unknown>, variables: Record<string, unknown>): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
-    const shaping = new Shaping(this.schema, variables);
+    const shaping = new Shaping(this.schema, this.types, variables);
     const data: Record<string, unknown> = {};
     const bubbled = shaping.applySelectionSet(input, this.root, data, this.rootType);
     return { data: bubbled ? null : data, errors: shaping.errors };
@@ -140,8 +145,15 @@ class Shaping {
 
   constructor(
     private readonly schema: Schema,
+    private readonly types: Map<string, ReturnType<Schema['type']>>,
     private readonly variables: Record<string, unknown>,
   ) {}
+
+  private type(name: string): ReturnType<Schema['type']> {
+    let type = this.types.get(name);
+    if (type === undefined && !this.types.has(name)) this.types.set(name, (type = this.schema.type(name)));
+    return type;
+  }
 
   private skipped(selection: CompiledSelection): boolean {
     const { skipIf, includeIf } = selection;
@@ -166,7 +178,7 @@ class Shaping {
         if (selection.isTypename) {
           if (outputValue === undefined) {
             if (inputValue === null && responseName !== typenameFieldName) inputValue = input[typenameFieldName] ?? null;
-            const type = inputValue !== null && typeof inputValue === 'string' ? (this.schema.type(inputValue) ?? parentType) : parentType;
+            const type = inputValue !== null && typeof inputValue === 'string' ? (this.type(inputValue) ?? parentType) : parentType;
             if (!isObjectType(type)) return true;
             output[responseName] = type.name;
           }
@@ -179,7 +191,7 @@ class Shaping {
         if (this.invalid) return true;
       } else {
         const typename = input[typenameFieldName];
-        assert(!typename || typeof typename === 'string', () => `Got unexpected value for __typename: ${typename}`);
+        if (typename && typeof typename !== 'string') assert(false, `Got unexpected value for __typename: ${typename}`);
         if (this.typeConditionApplies(selection, typename as string | undefined, parentType)) {
           if (this.applySelectionSet(input, selection.selections, output, selection.typeCondition ?? parentType)) return true;
         }
@@ -195,7 +207,7 @@ class Shaping {
     let applies = fragment.applies.get(key);
     if (applies === undefined) {
       if (typename) {
-        const type = this.schema.type(typename);
+        const type = this.type(typename);
         applies = !!type && isSubtype(condition, type);
       } else {
         applies = isSubtype(condition, parentType);
@@ -217,64 +229,74 @@ class Shaping {
     return updated;
   }
 
-  private updateOutputValue(outputValue: unknown, type: Type, inputValue: unknown, selections: CompiledSelectionSet | undefined, parentType: CompositeType): unknown {
-    assert(inputValue !== undefined, 'Should not pass undefined for `inputValue` to this method');
+  private updateOutputValue(outputValue: unknown, compiled: CompiledType, inputValue: unknown, selections: CompiledSelectionSet | undefined, parentType: CompositeType): unknown {
+    if (inputValue === undefined) assert(false, 'Should not pass undefined for `inputValue` to this method');
     if (outputValue === null || (outputValue !== undefined && !selections)) return this.done(outputValue, false, false);
-    if (isNonNullType(type)) {
-      const updated = this.updateOutputValue(outputValue, type.ofType, inputValue, selections, parentType);
-      if (updated === null) {
-        if (!this.hasErrors) {
-          this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${this.lastElementDescription(type.ofType, parentType)}.`, { path: Array.from(this.path) }));
+    switch (compiled.kind) {
+      case 'nonNull': {
+        const updated = this.updateOutputValue(outputValue, compiled.ofType, inputValue, selections, parentType);
+        if (updated === null) {
+          if (!this.hasErrors) {
+            this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${this.lastElementDescription(compiled.ofType.type, parentType)}.`, { path: Array.from(this.path) }));
+          }
+          return this.done(updated, true, true);
         }
-        return this.done(updated, true, true);
+        return this.done(updated, false, false);
       }
-      return this.done(updated, false, false);
-    }
-    if (inputValue === null) return this.done(null, false, false);
-    if (isListType(type)) {
-      assert(Array.isArray(inputValue), () => `Invalid non-list value ${inputValue} returned by subgraph for list type ${type}`);
-      assert(outputValue === undefined || Array.isArray(outputValue), () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${type}`);
-      const outputList = outputValue === undefined ? new Array(inputValue.length).fill(undefined) : (outputValue as unknown[]);
-      assert(inputValue.length === outputList.length, () => `[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList.length})`);
-      let nullify = false;
-      let hasErrors = false;
-      const updated = new Array(outputList.length);
-      for (let index = 0; index < outputList.length; index++) {
-        this.path.push(index);
-        updated[index] = this.updateOutputValue(outputList[index], type.ofType, inputValue[index], selections, parentType);
-        this.path.pop();
-        nullify ||= this.invalid;
-        hasErrors ||= this.hasErrors;
-      }
-      return this.done(nullify ? null : updated, false, hasErrors);
-    }
-    if (isCompositeType(type)) {
-      assert(selections, () => `Invalid empty selection set for composite type ${type}`);
-      assert(typeof inputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
-      assert(outputValue === undefined || typeof outputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
-      const input = inputValue as Record<string, unknown>;
-      const inputTypename = input[typenameFieldName];
-      assert(inputTypename === undefined || typeof inputTypename === 'string', () => `Invalid non-string value ${inputTypename} for __typename at ${this.path}`);
-      let objectType: CompositeType = type;
-      if (inputTypename) {
-        const typenameType = this.schema.type(inputTypename);
-        if (!typenameType || !isCompositeType(typenameType)) {
-          this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${this.lastElementDescription(type, parentType)}.`, { path: Array.from(this.path) }));
-          return this.done(null, false, true);
+      case 'list': {
+        if (inputValue === null) return this.done(null, false, false);
+        const { type } = compiled;
+        if (!Array.isArray(inputValue)) assert(false, `Invalid non-list value ${inputValue} returned by subgraph for list type ${type}`);
+        if (outputValue !== undefined && !Array.isArray(outputValue)) assert(false, `Invalid non-list value ${outputValue} returned by subgraph for list type ${type}`);
+        const inputList = inputValue as unknown[];
+        const outputList = outputValue === undefined ? new Array(inputList.length).fill(undefined) : (outputValue as unknown[]);
+        if (inputList.length !== outputList.length) assert(false, `[${inputList}].length (${inputList.length}) !== [${outputList}].length (${outputList.length})`);
+        let nullify = false;
+        let hasErrors = false;
+        const updated = new Array(outputList.length);
+        for (let index = 0; index < outputList.length; index++) {
+          this.path.push(index);
+          updated[index] = this.updateOutputValue(outputList[index], compiled.ofType, inputList[index], selections, parentType);
+          this.path.pop();
+          nullify ||= this.invalid;
+          hasErrors ||= this.hasErrors;
         }
-        objectType = typenameType;
+        return this.done(nullify ? null : updated, false, hasErrors);
       }
-      // Plain objects (Apollo's have no prototype, which V8 keeps in slow dictionary mode); response keys
-      // an object inherits are read as own properties, and __proto__ is left to Apollo.
-      const output = outputValue === undefined ? {} : (outputValue as Record<string, unknown>);
-      const bubbled = this.applySelectionSet(input, selections, output, objectType);
-      return this.done(bubbled ? null : output, false, bubbled);
+      case 'composite': {
+        if (inputValue === null) return this.done(null, false, false);
+        const { type } = compiled;
+        if (!selections) assert(false, `Invalid empty selection set for composite type ${type}`);
+        if (typeof inputValue !== 'object') assert(false, `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
+        if (outputValue !== undefined && typeof outputValue !== 'object') assert(false, `Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
+        const input = inputValue as Record<string, unknown>;
+        const inputTypename = input[typenameFieldName];
+        if (inputTypename !== undefined && typeof inputTypename !== 'string') assert(false, `Invalid non-string value ${inputTypename} for __typename at ${this.path}`);
+        let objectType: CompositeType = type;
+        if (inputTypename) {
+          const typenameType = this.type(inputTypename as string);
+          if (!typenameType || !isCompositeType(typenameType)) {
+            this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${this.lastElementDescription(type, parentType)}.`, { path: Array.from(this.path) }));
+            return this.done(null, false, true);
+          }
+          objectType = typenameType;
+        }
+        // Plain objects (Apollo's have no prototype, which V8 keeps in slow dictionary mode); response keys
+        // an object inherits are read as own properties, and __proto__ is left to Apollo.
+        const output = outputValue === undefined ? {} : (outputValue as Record<string, unknown>);
+        const bubbled = this.applySelectionSet(input, selections!, output, objectType);
+        return this.done(bubbled ? null : output, false, bubbled);
+      }
+      case 'leaf': {
+        if (inputValue === null) return this.done(null, false, false);
+        const { type } = compiled;
+        if (outputValue !== undefined) assert(false, `Excepted output to be undefined but got ${type} for type ${type}`);
+        const valid = isValidLeafValue(this.schema, inputValue, type);
+        if (!valid) {
+          this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${this.lastElementDescription(type, parentType)}.`, { path: Array.from(this.path) }));
+        }
+        return this.done(valid ? inputValue : null, false, !valid);
+      }
     }
-    assert(outputValue === undefined, () => `Excepted output to be undefined but got ${type} for type ${type}`);
-    const valid = isValidLeafValue(this.schema, inputValue, type as ScalarType | EnumType);
-    if (!valid) {
-      this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${this.lastElementDescription(type, parentType)}.`, { path: Array.from(this.path) }));
-    }
-    return this.done(valid ? inputValue : null, false, !valid);
   }
 }

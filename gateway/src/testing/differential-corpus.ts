@@ -5,8 +5,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import fc from 'fast-check';
 import { execute, GraphQLError, isAbstractType, parse, type GraphQLSchema } from 'graphql';
-import type { FakeSubgraph } from '../../testing/test-gateway';
-import { FETCH_FAILURES, SubgraphFetchError, type SubgraphCall } from '../../transport/subgraph-http-client';
+import type { FakeSubgraph } from './test-gateway';
+import { FETCH_FAILURES, SubgraphFetchError, type SubgraphCall } from '../transport/subgraph-http-client';
 
 /**
  * The differential test's material: our three subgraphs' real schemas answering from fixed data (with
@@ -14,7 +14,7 @@ import { FETCH_FAILURES, SubgraphFetchError, type SubgraphCall } from '../../tra
  * a subgraph's answer can carry, and a generator of valid operations over a supergraph's API schema.
  */
 
-const REPO = join(__dirname, '..', '..', '..', '..');
+const REPO = join(__dirname, '..', '..', '..');
 const sdlOf = (subgraph: string) => readFileSync(join(REPO, 'subgraphs', subgraph, 'schema.graphql'), 'utf8');
 
 const USERS = Array.from({ length: 6 }, (_, i) => ({
