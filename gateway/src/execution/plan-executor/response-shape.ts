@@ -54,7 +54,7 @@ interface CompiledFragment {
   skipIf?: IfArgument;
   includeIf?: IfArgument;
   selections: CompiledSelectionSet;
-  /** typeConditionApplies per __typename (or per parent type, prefixed with a space), memoized. */
+  /** typeConditionApplies per __typename the schema has (or per parent type, prefixed with a space), memoized. */
   applies: Map<string, boolean>;
 }
 
@@ -67,7 +67,7 @@ export class UnsupportedOperation extends Error {}
 /** The shape of one operation's answer, read once from Apollo's Operation for its document. */
 export class ResponseShape {
   readonly schema: Schema;
-  /** The schema's types by name, as __typename values name them (undefined for names it lacks). */
+  /** The schema's types by name, as __typename values name them. */
   private readonly types = new Map<string, ReturnType<Schema['type']>>();
   private readonly root: CompiledSelectionSet;
   private readonly rootType: CompositeType;
@@ -149,9 +149,13 @@ class Shaping {
     private readonly variables: Record<string, unknown>,
   ) {}
 
+  /** Only names the schema has are remembered: a subgraph's __typename values must not grow the cache. */
   private type(name: string): ReturnType<Schema['type']> {
     let type = this.types.get(name);
-    if (type === undefined && !this.types.has(name)) this.types.set(name, (type = this.schema.type(name)));
+    if (type === undefined) {
+      type = this.schema.type(name);
+      if (type) this.types.set(name, type);
+    }
     return type;
   }
 
@@ -206,12 +210,10 @@ class Shaping {
     const key = typename ? typename : ` ${parentType.name}`;
     let applies = fragment.applies.get(key);
     if (applies === undefined) {
-      if (typename) {
-        const type = this.type(typename);
-        applies = !!type && isSubtype(condition, type);
-      } else {
-        applies = isSubtype(condition, parentType);
-      }
+      const type = typename ? this.type(typename) : parentType;
+      // A name the schema lacks is not remembered, for the same reason.
+      if (!type) return false;
+      applies = isSubtype(condition, type);
       fragment.applies.set(key, applies);
     }
     return applies;
