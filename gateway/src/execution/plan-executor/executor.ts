@@ -43,10 +43,13 @@ interface PreparedOperation {
  *
  * Left to Apollo's executeQueryPlan, decided once per plan and once per operation and cached: plans with
  * @defer, subscriptions or contextRewrites (see runsHere), and operations with introspection fields
- * (__schema, __type) or a response key named __proto__; each such decision is logged once (info). Not reproduced: Apollo's federated tracing
- * (ftv1, only asked for when Apollo usage reporting captures traces, which this gateway never enables),
- * its metrics.nonFtv1ErrorPaths (read only by that reporting) and its gateway.request, gateway.execute
- * and gateway.postprocessing spans; gateway.validate, gateway.plan and gateway.fetch spans are kept.
+ * (__schema, __type) or a response key named __proto__; each such decision is logged once (info).
+ *
+ * Not reproduced: Apollo's federated tracing (ftv1, asked for only when Apollo usage reporting captures
+ * traces, which this gateway never enables), its metrics.nonFtv1ErrorPaths (read only by that reporting)
+ * and its gateway.request, gateway.execute and gateway.postprocessing spans; the gateway.validate,
+ * gateway.plan and gateway.fetch spans are kept. Answers of parallel fetches are handled in the order they
+ * arrive, as Apollo's are; only answers arriving within the same tick could be taken in another order.
  */
 export function createPlanExecutor(gateway: ApolloGateway, logger: Logger): ApolloGatewayExecutor {
   const apollo = gateway as unknown as ApolloGatewayInternals;
