@@ -67,6 +67,12 @@ describe("our plan executor against Apollo's, on our supergraph", () => {
   });
   afterAll(() => pair?.close());
 
+  it('each gateway runs the executor its config names: ApolloGateway\'s own, or ours', () => {
+    const served = (gateway: TestGateway) => gateway.gateway.execution.gateway.current();
+    expect(served(pair.apollo).executor).toBe(served(pair.apollo).gateway.executor);
+    expect(served(pair.ours).executor).not.toBe(served(pair.ours).gateway.executor);
+  });
+
   it(`${RUNS} generated operations (seed ${SEED}), a third with a faulty subgraph, get identical answers and send identical subgraph requests`, async () => {
     const schema = apiSchemaOf(readFileSync(join(__dirname, '..', '..', '..', 'supergraph.graphql'), 'utf8'));
     const tally = { executed: 0, withErrors: 0, nullData: 0, valueCompletion: 0, entityFetches: 0 };
