@@ -1,6 +1,6 @@
 // From the modules themselves: the package index re-exports through getters, one call per use, which
 // cost as much as the shaping's own work per value.
-import { isCompositeType, isListType, isNonNullType, isObjectType, typenameFieldName, Variable } from '@apollo/federation-internals/dist/definitions';
+import { isCompositeType, isEnumType, isListType, isNonNullType, isObjectType, typenameFieldName, Variable } from '@apollo/federation-internals/dist/definitions';
 import type { CompositeType, Directive, EnumType, ScalarType, Schema, Type } from '@apollo/federation-internals/dist/definitions';
 import { ERRORS } from '@apollo/federation-internals/dist/error';
 import type { Operation, SelectionSet } from '@apollo/federation-internals/dist/operations';
@@ -24,13 +24,18 @@ type CompiledType =
   | { kind: 'nonNull'; type: Type; ofType: CompiledType }
   | { kind: 'list'; type: Type; ofType: CompiledType }
   | { kind: 'composite'; type: CompositeType }
-  | { kind: 'leaf'; type: ScalarType | EnumType };
+  | { kind: 'leaf'; type: ScalarType | EnumType; anyString?: boolean; anyBoolean: boolean };
 
-function compileType(type: Type): CompiledType {
-  if (isNonNullType(type)) return { kind: 'nonNull', type, ofType: compileType(type.ofType) };
-  if (isListType(type)) return { kind: 'list', type, ofType: compileType(type.ofType) };
+/**
+ * Apollo's isValidLeafValue answers the same for every string of a type that is not an enum, and for
+ * every boolean: those answers are asked once, of Apollo's function, when the type is read.
+ */
+function compileType(schema: Schema, type: Type): CompiledType {
+  if (isNonNullType(type)) return { kind: 'nonNull', type, ofType: compileType(schema, type.ofType) };
+  if (isListType(type)) return { kind: 'list', type, ofType: compileType(schema, type.ofType) };
   if (isCompositeType(type)) return { kind: 'composite', type };
-  return { kind: 'leaf', type: type as ScalarType | EnumType };
+  const leaf = type as ScalarType | EnumType;
+  return { kind: 'leaf', type: leaf, anyString: isEnumType(leaf) ? undefined : isValidLeafValue(schema, '', leaf), anyBoolean: isValidLeafValue(schema, true, leaf) };
 }
 
 /** One @skip or @include: its literal, or the variable that decides it (and how Apollo names both in errors). */
@@ -97,7 +102,7 @@ export class ResponseShape {
             responseName,
             inherited: responseName in Object.prototype,
             isTypename: field.name === typenameFieldName,
-            type: compileType(field.definition.type!),
+            type: compileType(this.schema, field.definition.type!),
             skipIf,
             includeIf,
             selections: selection.selectionSet && compile(selection.selectionSet),
@@ -293,7 +298,9 @@ class Shaping {
         if (inputValue === null) return this.done(null, false, false);
         const { type } = compiled;
         if (outputValue !== undefined) assert(false, `Excepted output to be undefined but got ${type} for type ${type}`);
-        const valid = isValidLeafValue(this.schema, inputValue, type);
+        const kind = typeof inputValue;
+        const valid =
+          kind === 'string' && compiled.anyString !== undefined ? compiled.anyString : kind === 'boolean' ? compiled.anyBoolean : isValidLeafValue(this.schema, inputValue, type);
         if (!valid) {
           this.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${this.lastElementDescription(type, parentType)}.`, { path: Array.from(this.path) }));
         }
