@@ -6,7 +6,9 @@
  *   - apollo: bare @apollo/gateway (bench/bare-gateway.ts);
  *   - hive-jit: Hive Gateway, `hive-gateway supergraph <file> --jit`;
  *   - hive-router: Hive Gateway on Hive Router's Rust query planner, `--hive-router-runtime`;
- *   - switchyard: this checkout's compiled `switchyard` command in production, every plugin on (switchyardEnv).
+ *   - switchyard: this checkout's compiled `switchyard` command in production, every plugin on (switchyardEnv);
+ *   - switchyard-apollo-executor: the same on Apollo's query-plan executor (BENCH_ONLY=switchyard,switchyard-apollo-executor
+ *     compares the two executors alone).
  * Three queries (bench/stand-in-subgraphs.ts) under two workloads: identical requests from every client, and a
  * distinct client identity (Authorization bearer token) on every request, so no two requests can share work.
  * Before measuring, every gateway's answer to every query must equal Switchyard's; one that differs is not
@@ -96,6 +98,11 @@ const CONTENDERS: Omit<Contender, 'peakRssMb'>[] = [
   {
     name: 'switchyard',
     launch: (stage, port) => spawnCommand(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'switchyard')], { ...switchyardEnv(stage), PORT: String(port) }),
+  },
+  {
+    // The same, with Apollo's query-plan executor instead of ours (supergraph.executor: apollo).
+    name: 'switchyard-apollo-executor',
+    launch: (stage, port) => spawnCommand(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'switchyard')], { ...switchyardEnv(stage), SUPERGRAPH_EXECUTOR: 'apollo', PORT: String(port) }),
   },
 ];
 

@@ -10,7 +10,7 @@ const EXAMPLE = join(__dirname, '..', 'switchyard.example.yaml');
 const BUNDLED_SUPERGRAPH = join(__dirname, '..', 'supergraph.graphql');
 
 const DEFAULTS: GatewayConfig = {
-  supergraph: { listen: { host: '127.0.0.1', port: 4000 }, path: '/graphql', introspection: true, schema_path: BUNDLED_SUPERGRAPH, hot_reload: true },
+  supergraph: { listen: { host: '127.0.0.1', port: 4000 }, path: '/graphql', introspection: true, schema_path: BUNDLED_SUPERGRAPH, hot_reload: true, executor: 'switchyard' },
   sandbox: { enabled: true },
   graphiql: { enabled: true },
   cors: {
@@ -260,6 +260,7 @@ describe('loadGatewayConfig', () => {
         PORT: '8080',
         HOST: '0.0.0.0',
         SUPERGRAPH_PATH: '/etc/switchyard/supergraph.graphql',
+        SUPERGRAPH_EXECUTOR: 'apollo',
         SUBGRAPH_USERS_URL: 'http://users.internal:4001/graphql',
         SUBGRAPH_ORDER_HISTORY_URL: 'https://orders.internal/graphql',
         JWT_ISSUER: 'https://auth.example.com/, https://auth2.example.com/',
@@ -284,7 +285,7 @@ describe('loadGatewayConfig', () => {
     });
     expect(config).toEqual({
       ...DEFAULTS,
-      supergraph: { ...DEFAULTS.supergraph, listen: { host: '0.0.0.0', port: 8080 }, introspection: false, schema_path: '/etc/switchyard/supergraph.graphql' },
+      supergraph: { ...DEFAULTS.supergraph, listen: { host: '0.0.0.0', port: 8080 }, introspection: false, schema_path: '/etc/switchyard/supergraph.graphql', executor: 'apollo' },
       sandbox: { enabled: false },
       graphiql: { enabled: false },
       cors: { ...DEFAULTS.cors, policies: [{ ...DEFAULTS.cors.policies[0]!, origins: ['https://app.example.com', 'http://localhost:5173'] }] },

@@ -122,6 +122,7 @@ export async function buildGateway(config: GatewayConfig, services: GatewayServi
         supergraphPath: config.supergraph.schema_path,
         subgraphUrls: config.override_subgraph_url,
         hotReload: config.supergraph.hot_reload,
+        executor: config.supergraph.executor,
         anonymousTelemetry: config.telemetry.apollo.anonymous_telemetry,
         contracts: Object.entries(config.contracts).map(([name, contract]) => ({ name, supergraphPath: contract.schema_path })),
         checkSupergraph: (supergraph) => checkAuthorizationSupergraph(supergraph, config.authorization),

@@ -17,6 +17,10 @@ export const executionSupergraphKeys = z.object({
     .transform((path) => path ?? BUNDLED_SUPERGRAPH)
     .describe('The composed supergraph; relative paths resolve from the working directory. Default: gateway/supergraph.graphql. env SUPERGRAPH_PATH; CLI --supergraph'),
   hot_reload: booleanFromEnv.default(true).describe('Reload the supergraph when the file changes.'),
+  executor: z
+    .enum(['switchyard', 'apollo'])
+    .default('switchyard')
+    .describe("Who runs Apollo's query plans: switchyard (our executor, proven against Apollo's by a differential test) or apollo (@apollo/gateway's own). Planning is Apollo's either way. env SUPERGRAPH_EXECUTOR"),
 });
 
 export const overrideSubgraphUrlSchema = z
@@ -46,7 +50,7 @@ export const contractsConfigSchema = z
  * contract <name> (names lower-cased): which names exist depends on the environment.
  */
 export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
-  const bindings: EnvBindings = { SUPERGRAPH_PATH: 'supergraph.schema_path' };
+  const bindings: EnvBindings = { SUPERGRAPH_PATH: 'supergraph.schema_path', SUPERGRAPH_EXECUTOR: 'supergraph.executor' };
   for (const name of Object.keys(env)) {
     const subgraph = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
     if (subgraph) bindings[name] = `override_subgraph_url.${subgraph[1]!.toLowerCase()}`;
@@ -57,6 +61,8 @@ export function executionEnvBindings(env: NodeJS.ProcessEnv): EnvBindings {
   return bindings;
 }
 
+export type PlanExecutorName = 'switchyard' | 'apollo';
+
 /** What the planning and execution stage is given, mapped from the sections above by pipeline.ts. */
 export interface ExecutionConfig {
   /** The composed supergraph file; relative paths are resolved from the working directory. */
@@ -65,6 +71,8 @@ export interface ExecutionConfig {
   subgraphUrls: Record<string, string>;
   /** Watch the supergraph file and serve each valid new version without a restart. */
   hotReload: boolean;
+  /** Who runs the query plans Apollo's planner makes: our executor (the default) or ApolloGateway's own. */
+  executor?: PlanExecutorName;
   /** Let ApolloGateway report anonymous usage metrics to Apollo; off unless asked for. */
   anonymousTelemetry: boolean;
   /** Contracts, each served from its own supergraph file with the same checks, URLs and hot reload. */

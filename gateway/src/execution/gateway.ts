@@ -37,7 +37,7 @@ export function createExecution(
 ): Execution {
   const served = (path: string) => {
     const supergraph = new SupergraphManager({ path, subgraphUrls: config.subgraphUrls, hotReload: config.hotReload, check: config.checkSupergraph, logger });
-    const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, planCacheObserver, overrides });
+    const gateway = new SupergraphGateway({ supergraphs: supergraph, dataSourceFor, logger, anonymousTelemetry: config.anonymousTelemetry, executor: config.executor, planCacheObserver, overrides });
     return { supergraph, gateway };
   };
   const { supergraph, gateway } = served(config.supergraphPath);

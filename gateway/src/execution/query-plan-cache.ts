@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 
-type QueryPlanCache = NonNullable<NonNullable<GatewayConfig['queryPlannerConfig']>['cache']>;
+export type QueryPlanCache = NonNullable<NonNullable<GatewayConfig['queryPlannerConfig']>['cache']>;
 type QueryPlan = NonNullable<Awaited<ReturnType<QueryPlanCache['get']>>>;
 
 /** Told about every lookup in the query-plan cache, with the time it took in seconds. */

@@ -1,13 +1,14 @@
 import { ApolloGateway, type GatewayConfig, type GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@switchyard/service-kit';
+import type { PlanExecutorName } from './config';
+import { createPlanExecutor, type ApolloGatewayExecutor } from './plan-executor/executor';
 import type { RequestContext, ResolvedOperation } from '../core/context';
 import { OverrideLabels, type ProgressiveOverride, type QueryPlanner } from './progressive-override';
 import { ObservedQueryPlanCache, type QueryPlanCacheObserver } from './query-plan-cache';
 import type { ActiveSupergraph } from './supergraph';
 import type { SupergraphManager } from './supergraph-manager';
 
-type ApolloGatewayExecutor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
 type ApolloGatewayRequestContext = Parameters<ApolloGatewayExecutor>[0];
 
 /** One supergraph version as served: its own ApolloGateway, planner and plan cache. */
@@ -37,6 +38,8 @@ export interface SupergraphGatewayOptions {
   dataSourceFor: (subgraph: string, url: string) => GraphQLDataSource<RequestContext>;
   logger: Logger;
   anonymousTelemetry: boolean;
+  /** Who runs the plans: our executor (plan-executor/, the default) or ApolloGateway's own. */
+  executor?: PlanExecutorName;
   /** Told of every query-plan cache lookup; each supergraph version has its own cache. */
   planCacheObserver?: QueryPlanCacheObserver;
   /** How `percent(N)` override labels are drawn and reported; Math.random and unreported by default. */
@@ -46,8 +49,8 @@ export interface SupergraphGatewayOptions {
 const UNOBSERVED: QueryPlanCacheObserver = { hit: () => undefined, miss: () => undefined };
 
 /**
- * Planning and execution by ApolloGateway, one instance per supergraph version. The core validates an
- * operation against `current()` and executes it on that same version, so a hot reload never plans an
+ * Planning by ApolloGateway and execution by it or by our executor (supergraph.executor), one instance per
+ * supergraph version. The core validates an operation against `current()` and executes it on that same version, so a hot reload never plans an
  * operation on a schema it was not validated against; a replaced version stops after its last request.
  */
 export class SupergraphGateway {
@@ -155,7 +158,7 @@ export class SupergraphGateway {
     const served: ServedSupergraph = {
       supergraph,
       gateway,
-      executor: loaded.executor,
+      executor: this.options.executor === 'apollo' ? loaded.executor : createPlanExecutor(gateway, logger),
       apiSchema: loaded.schema,
       planCache,
       ...(labels.active && { overrides: labels }),
