@@ -6,14 +6,13 @@
  * subgraphs, whose config keys are their own).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_ISSUER_PORT, DEV_AUDIENCE, devIssuerUrl, portFromEnv } from '@switchyard/dev-tools/dev-issuer-settings';
 import { startTraceStore } from '@switchyard/dev-tools/trace-store';
 import { displayUrl } from '@switchyard/service-kit';
-import { PLATFORM_GATEWAY_CONFIG } from './platform-gateway';
+import { ensurePlatformApiKeysFile, PLATFORM_GATEWAY_CONFIG } from './platform-gateway';
 import { supervise, type ServiceSpec } from './supervisor';
 
 const root = resolve(__dirname, '..');
@@ -64,13 +63,7 @@ async function main(): Promise<void> {
   const identitySigningSecret = env.IDENTITY_SIGNING_SECRET || randomBytes(32).toString('hex');
   // And one the products service presents to the gateway's cache invalidation endpoint when stock changes.
   const cacheInvalidationToken = randomBytes(32).toString('hex');
-  // The API key file scripts/platform-gateway.yaml names; made empty the first time (flag wx: never overwritten).
-  mkdirSync(resolve(root, '.switchyard'), { recursive: true });
-  try {
-    writeFileSync(resolve(root, '.switchyard', 'api-keys.yaml'), '[]\n', { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+  ensurePlatformApiKeysFile();
   // CONFIG_FILE is the gateway's alone: a subgraph would refuse the gateway's keys.
   const { CONFIG_FILE: gatewayConfigFile, ...serviceEnv } = env;
   const service = (name: string, entry: string, settings: Record<string, string>): ServiceSpec => ({

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
+import { ensurePlatformApiKeysFile, PLATFORM_GATEWAY_CONFIG } from '../../scripts/platform-gateway';
 import { freePort, spawnService, type WatchedProcess } from './processes';
 import { signedHeaders } from './subgraph-requests';
 
@@ -84,6 +84,8 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
 
 /** npm start's gateway file, with a test's own file (gatewayEnv.CONFIG_FILE) laid over it key by key. */
 function platformConfigWith(own: string | undefined): string {
+  // As npm start does: a fresh clone has no API key file yet, and the gateway refuses to start without it.
+  ensurePlatformApiKeysFile();
   if (!own) return PLATFORM_GATEWAY_CONFIG;
   const over = (base: unknown, top: unknown): unknown => {
     if (!isMap(base) || !isMap(top)) return top;
