@@ -38,8 +38,14 @@ const NODE_HTTP = /^node:(_http_|http$|https$|net$|stream$|_stream_|internal\/(h
 export function categoryOf({ functionName, url }: { functionName: string; url: string }): Category {
   if (functionName === '(idle)') return 'idle';
   if (functionName === '(garbage collector)') return 'GC';
-  // Builtins have no file: JSON.parse and JSON.stringify show as "parse" and "stringify" (or their internal names).
-  if (!url) return /^(parse|stringify|JsonParse|JsonStringify|JSON\.)/.test(functionName) ? 'JSON' : 'other';
+  // Natives have no file. V8 seldom gives JSON.parse and JSON.stringify a frame of their own ("parse",
+  // "stringify"): mostly their time is the self time of the function calling them (see topFunctions).
+  if (!url) {
+    if (/^(parse|stringify|JsonParse|JsonStringify)$/.test(functionName)) return 'JSON';
+    // Socket writes of node's HTTP server and client.
+    if (/^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString)$/.test(functionName)) return 'node http';
+    return 'other';
+  }
   const path = url.replace(/^file:\/\//, '');
   if (path.includes('/node_modules/@apollo/gateway/')) return /\/resultShaping\.js$/.test(path) ? 'resultShaping' : '@apollo/gateway executor';
   if (/\/node_modules\/@apollo\/(query-planner|federation-internals|query-graphs)\//.test(path)) return '@apollo planner, federation-internals';

@@ -69,11 +69,15 @@ async function main(): Promise<void> {
       `${new Date().toISOString()}, Node ${process.version}: the compiled gateway under --cpu-prof (every plugin on, as npm run bench runs it), "${QUERY}", ` +
         `a distinct identity per request, ${CONCURRENCY} clients for ${SECONDS}s: ${(result.requests / SECONDS).toFixed(1)} req/s, p50 ${result.p50.toFixed(1)} ms, ` +
         `p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors (under the profiler, so slower than unprofiled). Self time over the load: ` +
-        `${(busy / 1000).toFixed(1)} s busy (${(busy / (result.requests || 1)).toFixed(2)} ms per request), ${(idle / 1000).toFixed(1)} s idle.`,
+        `${(busy / 1000).toFixed(1)} s busy, ${(idle / 1000).toFixed(1)} s idle (sampled wall time: on a loaded machine shares hold, absolute times do not).`,
       '',
       '| category | self ms | share of busy |',
       '|---|--:|--:|',
       ...CATEGORIES.map((category) => times.find((t) => t.category === category)!).map((t) => `| ${t.category} | ${t.ms.toFixed(0)} | ${pct(t.ms)} |`),
+      '',
+      'JSON.parse and JSON.stringify seldom get a frame of their own in V8\'s profiles: their time is mostly the self time of',
+      'the function calling them, so the JSON row is a floor. In this gateway those callers are `send` in gateway/dist/http/edge.js (the answer\'s',
+      'stringify) and `post` in gateway/dist/transport/subgraph-http-client.js (each subgraph answer\'s parse), below.',
       '',
       '| top functions (self) | category | self ms | share of busy |',
       '|---|---|--:|--:|',

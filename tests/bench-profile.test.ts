@@ -14,6 +14,8 @@ describe('the profile categories', () => {
     ['(program)', '', 'other'],
     ['parse', '', 'JSON'],
     ['stringify', '', 'JSON'],
+    ['writev', '', 'node http'],
+    ['runMicrotasks', '', 'other'],
     ['executeQueryPlan', `${modules}/@apollo/gateway/dist/executeQueryPlan.js`, '@apollo/gateway executor'],
     ['applySelectionSet', `${modules}/@apollo/gateway/dist/resultShaping.js`, 'resultShaping'],
     ['buildQueryPlan', `${modules}/@apollo/query-planner/dist/buildPlan.js`, '@apollo planner, federation-internals'],
