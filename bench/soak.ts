@@ -6,10 +6,11 @@
  * (bench/replay-subgraphs.ts). An open-loop client sends BENCH_SOAK_RATE requests a second (default 100)
  * for BENCH_SOAK_MINUTES (default 10), a mix that churns every cache and map the gateway keeps:
  *   - 45% products by id and first pages (public, cacheable: response-cache hits);
- *   - 15% a user list (private: a response-cache entry per principal);
- *   - 20% the cross-subgraph query (100 orders with users and products; stock makes it uncacheable);
- *   - 15% a product search with a new string each time (a new cache entry and a real subgraph fetch);
- *   - 5% a document never seen before (parse, validation and plan caches);
+ *   - 10% a user list (private: a response-cache entry per principal);
+ *   - 15% the cross-subgraph query (100 orders with users and products; stock makes it uncacheable);
+ *   - 15% a product search, each string new until the strings come round again (new cache entries);
+ *   - 15% a document not seen for a while (more than the gateway's document cache holds: every one is
+ *     parsed, validated and planned again);
  * one request in 25 from one hot principal (kept under the platform's 600 requests a minute per user), the
  * rest from BENCH_SOAK_IDENTITIES distinct ones (default 12,000, more than the verified-token cache holds).
  * Every BENCH_SOAK_SAMPLE_SECONDS (default 10) the gateway's memory after a full garbage collection (resident,
@@ -19,6 +20,11 @@
  * in MB a minute, and the verdict (flat below FLAT_RSS_MB_PER_MINUTE). BENCH_SOAK_SNAPSHOTS=1 writes heap
  * snapshots of the gateway after the warm-up and at the end into bench/results/heap/ (git-ignored), to diff.
  * Everything runs on loopback; requests in flight are capped, so a stalled gateway shows as skipped sends.
+ *
+ * Every cache the gateway keeps is bounded; a soak asks whether anything is not. So every key space of the
+ * mix is finite and seen within the warm-up (the first 20%, left out of the slope), and the response cache
+ * is given RESPONSE_CACHE_BYTES instead of the platform's 64 MiB: full by then, it evicts from there on.
+ * Memory still growing after that is growth no bound holds.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +46,10 @@ const SNAPSHOTS = process.env.BENCH_SOAK_SNAPSHOTS === '1';
 const MAX_IN_FLIGHT = 400;
 const RESULTS = join(repoRoot, 'bench', 'results', 'soak.md');
 const HEAP_DIR = join(repoRoot, 'bench', 'results', 'heap');
+/** Of the response cache, so that it is full before the warm-up ends (its entries come to about 1 MB a minute here). */
+const RESPONSE_CACHE_BYTES = '512KiB';
+/** Distinct search strings and distinct documents, each cycled: 15 of each a second see them all in 100 s. */
+const CYCLE = 1500;
 
 const PRODUCT = `query Product($id: ID!) { product(id: $id) { id name priceCents currency } }`;
 const PRODUCT_PAGE = `query ProductPage($first: Int!) { products(first: $first) { edges { node { id name priceCents } } } }`;
@@ -50,19 +60,21 @@ const productId = (i: number) => `prd_${String((i % 200) + 1).padStart(4, '0')}`
 /** The n-th request's body: the mix above, in a fixed order of twenty. */
 export function soakBody(n: number): string {
   const slot = n % 20;
+  const round = Math.floor(n / 20);
   if (slot < 6) return JSON.stringify({ query: PRODUCT, variables: { id: productId(n) } });
-  if (slot < 9) return JSON.stringify({ query: PRODUCT_PAGE, variables: { first: (Math.floor(n / 20) % 20) + 1 } });
-  if (slot < 12) return JSON.stringify({ query: USERS, variables: { first: (n % 5) + 1 } });
-  if (slot < 16) return CROSS_SUBGRAPH_QUERY;
-  if (slot < 19) return JSON.stringify({ query: SEARCH, variables: { search: `soak ${n}` } });
-  return JSON.stringify({ query: `{ soak${n}: product(id: "${productId(n)}") { id name } }` });
+  if (slot < 9) return JSON.stringify({ query: PRODUCT_PAGE, variables: { first: (round % 20) + 1 } });
+  if (slot < 11) return JSON.stringify({ query: USERS, variables: { first: (round % 5) + 1 } });
+  if (slot < 14) return CROSS_SUBGRAPH_QUERY;
+  const distinct = (round * 3 + (slot % 3)) % CYCLE;
+  if (slot < 17) return JSON.stringify({ query: SEARCH, variables: { search: `soak ${distinct}` } });
+  return JSON.stringify({ query: `{ soak${distinct}: product(id: "${productId(distinct)}") { id name } }` });
 }
 
-/** The platform's gateway config as a file, without the API key file (the soak signs in with tokens). */
+/** The platform's gateway config as a file, without the API key file (the soak signs in with tokens) and with a small response cache. */
 function platformConfig(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'bench-soak-')), 'gateway.yaml');
   const { authentication: _apiKeys, ...platform } = parseYaml(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8'));
-  writeFileSync(file, JSON.stringify(platform));
+  writeFileSync(file, JSON.stringify({ ...platform, response_cache: { ...platform.response_cache, memory: { max_bytes: RESPONSE_CACHE_BYTES } } }));
   return file;
 }
 
@@ -205,7 +217,7 @@ function writeReport(samples: Sample[]): void {
     '# npm run bench:soak',
     '',
     `${new Date().toISOString()}, Node ${process.version}: the compiled gateway with the platform's config on the replaying subgraphs, ` +
-      `${RATE} requests/s open-loop for ${MINUTES} min (the mix in bench/soak.ts; ${IDENTITIES} identities and one hot one), memory sampled every ${SAMPLE_SECONDS}s.`,
+      `${RATE} requests/s open-loop for ${MINUTES} min (the mix in bench/soak.ts; ${IDENTITIES} identities and one hot one; response cache ${RESPONSE_CACHE_BYTES}), memory sampled every ${SAMPLE_SECONDS}s.`,
     '',
     `**${summary}.** Answered ${total('answered')}, errors ${total('errors')}, skipped sends (over ${MAX_IN_FLIGHT} in flight) ${total('skipped')}.`,
     ...[...failures].map(([failure, count]) => `- ${count}x ${failure}`),
