@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       `${new Date().toISOString()}, Node ${process.version}: the compiled gateway under --cpu-prof (every plugin on, as npm run bench runs it), "${QUERY}", ` +
         `a distinct identity per request, ${CONCURRENCY} clients for ${SECONDS}s: ${(result.requests / SECONDS).toFixed(1)} req/s, p50 ${result.p50.toFixed(1)} ms, ` +
         `p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors (under the profiler, so slower than unprofiled). Self time over the load: ` +
-        `${(busy / 1000).toFixed(1)} s busy, ${(idle / 1000).toFixed(1)} s idle (sampled wall time: on a loaded machine shares hold, absolute times do not).`,
+        `${(busy / 1000).toFixed(1)} s busy, ${(idle / 1000).toFixed(1)} s idle (sampled wall time: a loaded machine inflates absolute times, so compare shares, which are noisy too).`,
       '',
       '| category | self ms | share of busy |',
       '|---|--:|--:|',
