@@ -8,11 +8,16 @@
  *     default) collapses; off, each request is executed and fetched on its own;
  *   - switchyard with resilience on: the platform's retries, breakers, deadlines and criticality, to price them;
  *   - switchyard with header rules on: request and response rules and the merged Cache-Control, to price them;
+ *   - switchyard, response cache off and on: both sent CACHE_MIX instead (repeated product queries, a few
+ *     uncacheable or never repeated), the second with the response cache in memory; its hit rate is read
+ *     from the gateway's /metrics around every measured round;
  *   - baseline: an earlier commit's gateway as it ran then (BENCH_BASELINE, default the commit before
  *     the Fastify edge), under tsx;
  *   - bare: Apollo Gateway as its documentation shows it (bench/bare-gateway.ts).
  * Each gateway is its own process; rounds alternate so machine noise hits all alike. Reported:
  * throughput, latency, the gateway process's CPU time per request and its resident memory (from /proc).
+ * BENCH_ONLY (keys, comma-separated: switchyard, metrics-off, dedupe-off, resilience-on, header-rules,
+ * cache-off, cache-on, baseline, bare) runs only those contenders, to make a run short.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readSupergraphFile } from '../gateway/src/execution/supergraph';
 import { freePort, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
+import { scrapeMetrics } from '../tests/support/prometheus';
 import { prepareBaseline } from './baseline';
 import { CROSS_SUBGRAPH_QUERY, sendLoad, startReplayingSubgraphs } from './load';
 
@@ -29,6 +35,28 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BASELINE = process.env.BENCH_BASELINE ?? '6bec66e';
 const root = resolve(__dirname, '..');
 const QUERY = CROSS_SUBGRAPH_QUERY;
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+
+const PRODUCT = `query Product($id: ID!) { product(id: $id) { id name priceCents currency } }`;
+const PRODUCT_PAGE = `query ProductPage($first: Int!) { products(first: $first) { edges { node { id name priceCents } } } }`;
+const STOCK = `query Stock { products(first: 10) { edges { node { id name stock } } } }`;
+const SEARCH = `query Search($search: String!) { products(first: 5, search: $search) { edges { node { id name } } } }`;
+
+/**
+ * The n-th request of the response cache's mix, in a fixed order of twenty: 18 product queries out of 40
+ * (30 products by id, the first 1 to 10 products: public for a minute in the products subgraph's cache
+ * hints, so cacheable), one with stock (never cacheable) and one search for a string never sent before
+ * (cacheable, but never asked again).
+ */
+export function cacheMixBody(n: number): string {
+  const slot = n % 20;
+  if (slot === 18) return JSON.stringify({ query: STOCK });
+  if (slot === 19) return JSON.stringify({ query: SEARCH, variables: { search: `bench ${n}` } });
+  const pick = n % 40;
+  return pick < 30
+    ? JSON.stringify({ query: PRODUCT, variables: { id: `prd_${String(pick + 1).padStart(4, '0')}` } })
+    : JSON.stringify({ query: PRODUCT_PAGE, variables: { first: pick - 29 } });
+}
 
 interface Result {
   rps: number;
@@ -36,10 +64,18 @@ interface Result {
   p99: number;
   cpuMsPerRequest: number;
   rssMb: number;
+  /** The response cache's hits and misses during the round, when it is on. */
+  cache?: { hits: number; misses: number };
 }
 
 interface Contender {
+  /** What BENCH_ONLY names it by. */
+  key: string;
   name: string;
+  /** What its clients send: the cross-subgraph query unless said. */
+  operation?: (request: number) => string;
+  /** Its response cache is on: its hit rate is read from /metrics. */
+  cached?: boolean;
   launch: (env: Record<string, string>) => WatchedProcess;
   process?: WatchedProcess;
   url?: string;
@@ -60,16 +96,25 @@ async function start(c: Contender, env: Record<string, string>): Promise<void> {
   c.url = `http://127.0.0.1:${port}`;
 }
 
+async function cacheCounts(c: Contender): Promise<{ hits: number; misses: number }> {
+  const scrape = await scrapeMetrics(c.url!);
+  return { hits: scrape.value('switchyard_response_cache_hits_total'), misses: scrape.value('switchyard_response_cache_misses_total') };
+}
+
 async function load(c: Contender, headers: Record<string, string>): Promise<Result> {
   // Every contender is a node process of its own (tsx is loaded with --import, not as a parent process).
   const pid = c.process!.child.pid!;
+  const cacheBefore = c.cached ? await cacheCounts(c) : undefined;
   const before = procStat(pid);
-  const { rps, p50, p99, requests } = await sendLoad(c.name, c.url!, QUERY, SECONDS, CONCURRENCY, headers);
+  const { rps, p50, p99, requests } = await sendLoad(c.name, c.url!, c.operation ?? QUERY, SECONDS, CONCURRENCY, headers);
   const after = procStat(pid);
-  return { rps, p50, p99, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / requests, rssMb: after.rssMb };
+  const cacheAfter = c.cached ? await cacheCounts(c) : undefined;
+  const cache = cacheBefore && cacheAfter && { hits: cacheAfter.hits - cacheBefore.hits, misses: cacheAfter.misses - cacheBefore.misses };
+  return { rps, p50, p99, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / requests, rssMb: after.rssMb, cache };
 }
 
 interface Row {
+  key: string;
   name: string;
   rps: number;
   p50: number;
@@ -110,47 +155,40 @@ function withoutSecurityFeatures(path: string): string {
 }
 
 async function main(): Promise<void> {
+  const switchyard = (e: Record<string, string>) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e);
+  const all: Contender[] = [
+    { key: 'switchyard', name: 'switchyard (compiled CLI)', launch: switchyard, results: [] },
+    { key: 'metrics-off', name: 'switchyard, metrics off', launch: (e) => switchyard({ ...e, METRICS_PROMETHEUS: 'false' }), results: [] },
+    // Every client sends the same query with the same token, so in-flight dedupe collapses most of the work.
+    { key: 'dedupe-off', name: 'switchyard, dedupe off', launch: (e) => switchyard({ ...e, OPERATION_DEDUPE: 'false', SUBGRAPH_DEDUPLICATE_QUERY: 'false' }), results: [] },
+    { key: 'resilience-on', name: 'switchyard, resilience on', launch: (e) => switchyard({ ...e, ...RESILIENCE_ON }), results: [] },
+    { key: 'header-rules', name: 'switchyard, header rules on', launch: (e) => switchyard({ ...e, CONFIG_FILE: headerRulesConfig() }), results: [] },
+    { key: 'cache-off', name: 'switchyard, cache off (mix)', operation: cacheMixBody, launch: switchyard, results: [] },
+    { key: 'cache-on', name: 'switchyard, cache on (mix)', operation: cacheMixBody, cached: true, launch: (e) => switchyard({ ...e, RESPONSE_CACHE: 'true' }), results: [] },
+    {
+      key: 'baseline',
+      name: `baseline ${BASELINE} (tsx)`,
+      // The baseline predates the security features, which its ApolloGateway refuses: it gets the supergraph without them.
+      launch: (e) => spawnService('gateway/src/main.ts', { ...e, SUPERGRAPH_PATH: withoutSecurityFeatures(e.SUPERGRAPH_PATH!) }, prepareBaseline(root, BASELINE).dir),
+      results: [],
+    },
+    { key: 'bare', name: 'bare Apollo Gateway', launch: (e) => spawnService('bench/bare-gateway.ts', e), results: [] },
+  ];
+  const unknown = ONLY?.filter((key) => !all.some((c) => c.key === key)) ?? [];
+  if (unknown.length) throw new Error(`BENCH_ONLY: no contender ${unknown.join(', ')}; there are ${all.map((c) => c.key).join(', ')}`);
+  const contenders = all.filter((c) => !ONLY || ONLY.includes(c.key));
   process.stdout.write('building the switchyard command (npm run build)...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  const baseline = prepareBaseline(root, BASELINE);
   const { env, headers, process: subgraphs, issuer } = await startReplayingSubgraphs();
-  const contenders: Contender[] = [
-    { name: 'switchyard (compiled CLI)', launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], e), results: [] },
-    {
-      name: 'switchyard, metrics off',
-      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, METRICS_PROMETHEUS: 'false' }),
-      results: [],
-    },
-    {
-      // Every client sends the same query with the same token, so in-flight dedupe collapses most of the work.
-      name: 'switchyard, dedupe off',
-      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, OPERATION_DEDUPE: 'false', SUBGRAPH_DEDUPLICATE_QUERY: 'false' }),
-      results: [],
-    },
-    {
-      name: 'switchyard, resilience on',
-      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, ...RESILIENCE_ON }),
-      results: [],
-    },
-    {
-      name: 'switchyard, header rules on',
-      launch: (e) => spawnCommand(process.execPath, [join(root, 'node_modules', '.bin', 'switchyard')], { ...e, CONFIG_FILE: headerRulesConfig() }),
-      results: [],
-    },
-    {
-      name: `baseline ${baseline.commit} (tsx)`,
-      // The baseline predates the security features, which its ApolloGateway refuses: it gets the supergraph without them.
-      launch: (e) => spawnService('gateway/src/main.ts', { ...e, SUPERGRAPH_PATH: withoutSecurityFeatures(e.SUPERGRAPH_PATH!) }, baseline.dir),
-      results: [],
-    },
-    { name: 'bare Apollo Gateway', launch: (e) => spawnService('bench/bare-gateway.ts', e), results: [] },
-  ];
   try {
     for (const c of contenders) await start(c, env);
-    process.stdout.write(`query: 100 orders with users and products; ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`);
+    process.stdout.write(
+      `query: 100 orders with users and products (the cache rows: the product mix of cacheMixBody); ${CONCURRENCY} concurrent clients; ${ROUNDS} rounds of ${SECONDS}s each, alternating\n`,
+    );
     for (const c of contenders) await load(c, headers); // warm-up (and the replaying subgraphs learn the query), discarded
     for (let round = 0; round < ROUNDS; round++) for (const c of contenders) c.results.push(await load(c, headers));
     const rows: Row[] = contenders.map((c) => ({
+      key: c.key,
       name: c.name,
       rps: median(c.results.map((r) => r.rps)),
       p50: median(c.results.map((r) => r.p50)),
@@ -165,17 +203,30 @@ async function main(): Promise<void> {
         `${r.name.padEnd(30)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpu.toFixed(2).padStart(11)} ${r.rss.toFixed(0).padStart(8)}\n`,
       );
     }
-    const [ours, withoutMetrics, withoutDedupe, resilient, withRules, before, bare] = rows as [Row, Row, Row, Row, Row, Row, Row];
+    const row = (key: string) => rows.find((r) => r.key === key);
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    process.stdout.write(
-      `\nswitchyard / bare:     throughput ${ratio(ours.rps, bare.rps)}, CPU per request ${ratio(ours.cpu, bare.cpu)}, memory ${ratio(ours.rss, bare.rss)}\n` +
-        `switchyard / baseline: throughput ${ratio(ours.rps, before.rps)}, CPU per request ${ratio(ours.cpu, before.cpu)}, memory ${ratio(ours.rss, before.rss)}\n` +
-        `metrics on / off:      throughput ${ratio(ours.rps, withoutMetrics.rps)}, CPU per request ${ratio(ours.cpu, withoutMetrics.cpu)}, memory ${ratio(ours.rss, withoutMetrics.rss)}\n` +
-        `dedupe off / bare:     throughput ${ratio(withoutDedupe.rps, bare.rps)}, CPU per request ${ratio(withoutDedupe.cpu, bare.cpu)}, memory ${ratio(withoutDedupe.rss, bare.rss)}\n` +
-        `header rules on / off: throughput ${ratio(withRules.rps, ours.rps)}, CPU per request ${ratio(withRules.cpu, ours.cpu)}, memory ${ratio(withRules.rss, ours.rss)}\n` +
-        `resilience on / off:   throughput ${ratio(resilient.rps, ours.rps)}, CPU per request ${ratio(resilient.cpu, ours.cpu)}, memory ${ratio(resilient.rss, ours.rss)}\n` +
-        `(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`,
-    );
+    // Each comparison whose two contenders ran.
+    const comparisons: [string, string, string][] = [
+      ['switchyard / bare:    ', 'switchyard', 'bare'],
+      ['switchyard / baseline:', 'switchyard', 'baseline'],
+      ['metrics on / off:     ', 'switchyard', 'metrics-off'],
+      ['dedupe off / bare:    ', 'dedupe-off', 'bare'],
+      ['header rules on / off:', 'header-rules', 'switchyard'],
+      ['resilience on / off:  ', 'resilience-on', 'switchyard'],
+      ['cache on / off (mix): ', 'cache-on', 'cache-off'],
+    ];
+    process.stdout.write('\n');
+    for (const [label, a, b] of comparisons) {
+      const [x, y] = [row(a), row(b)];
+      if (x && y) process.stdout.write(`${label} throughput ${ratio(x.rps, y.rps)}, CPU per request ${ratio(x.cpu, y.cpu)}, memory ${ratio(x.rss, y.rss)}\n`);
+    }
+    const cached = contenders.find((c) => c.cached);
+    if (cached) {
+      const hits = cached.results.reduce((sum, r) => sum + r.cache!.hits, 0);
+      const misses = cached.results.reduce((sum, r) => sum + r.cache!.misses, 0);
+      process.stdout.write(`response cache hit rate (mix, measured rounds): ${((hits / (hits + misses)) * 100).toFixed(1)}% (${hits} hits, ${misses} misses)\n`);
+    }
+    process.stdout.write(`(medians of ${ROUNDS} rounds; memory is the largest resident set seen after a round)\n`);
   } finally {
     for (const c of contenders) c.process?.signal('SIGTERM');
     subgraphs.signal('SIGTERM');

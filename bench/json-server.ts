@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** An answer the benchmarks' servers send: a status and a JSON body, already serialised. */
+/** An answer the benchmarks' servers send: a status, a JSON body already serialised, and any headers besides its type and length. */
 export interface JsonAnswer {
   status: number;
   body: string;
+  headers?: Record<string, string | string[]>;
 }
 
 /**
@@ -17,8 +18,8 @@ export async function startJsonServer(answer: (req: IncomingMessage, body: strin
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const { status, body } = await answer(req, Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      const { status, body, headers } = await answer(req, Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { startDevIssuer } from '@switchyard/dev-tools/dev-issuer';
+import { startDevIssuer, type DevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import { freePort, repoRoot, spawnService, type WatchedProcess } from '../tests/support/processes';
 
 // Shared by every process the benchmark spawns (they inherit the environment), as npm start does.
@@ -39,20 +39,22 @@ export interface Post {
 
 /**
  * Sends `operation` (with `headers`, or the headers for the n-th request) to `url` from `concurrency` clients
- * for `seconds`, each waiting for its answer before the next request. An operation is a body for /graphql, or
- * posts sent one after the other. Any answer that is not a 200 without errors stops the run, unless
- * `countErrors`, when it is counted and left out of the latencies and throughput.
+ * for `seconds`, each waiting for its answer before the next request. An operation is a body for /graphql,
+ * posts sent one after the other, or the n-th request's body for /graphql (a mix of queries). Any answer that
+ * is not a 200 without errors stops the run, unless `countErrors`, when it is counted and left out of the
+ * latencies and throughput.
  */
 export async function sendLoad(
   name: string,
   url: string,
-  operation: string | Post[],
+  operation: string | Post[] | ((request: number) => string),
   seconds: number,
   concurrency: number,
   headers: Record<string, string> | ((request: number) => Record<string, string>) = {},
   { countErrors = false } = {},
 ): Promise<LoadResult> {
-  const posts = typeof operation === 'string' ? [{ path: '/graphql', body: operation }] : operation;
+  const postsOf =
+    typeof operation === 'function' ? (n: number) => [{ path: '/graphql', body: operation(n) }] : () => (typeof operation === 'string' ? [{ path: '/graphql', body: operation }] : operation);
   const headersOf = typeof headers === 'function' ? headers : () => headers;
   const pool = new Pool(url, { connections: concurrency });
   const latencies: number[] = [];
@@ -67,9 +69,10 @@ export async function sendLoad(
   const worker = async () => {
     while (Date.now() < deadline) {
       const began = performance.now();
-      const requestHeaders = headersOf(sent++);
+      const request = sent++;
+      const requestHeaders = headersOf(request);
       try {
-        for (const p of posts) await post(p, requestHeaders);
+        for (const p of postsOf(request)) await post(p, requestHeaders);
       } catch (err) {
         if (!countErrors) throw err;
         errors++;
@@ -102,7 +105,8 @@ export async function startReplayingSubgraphs(): Promise<{
   env: Record<string, string>;
   headers: Record<string, string>;
   process: WatchedProcess;
-  issuer: { close(): Promise<void> };
+  /** The issuer, to sign more identities with and to close. */
+  issuer: DevIssuer;
 }> {
   const issuer = await startDevIssuer({ port: 0 });
   // Valid for the whole run: the benchmark measures verification, not token refresh.

@@ -29,6 +29,19 @@ describe('remembered estimates', () => {
     expect(remembered.size).toBeLessThanOrEqual(4 * 1024 * 1024);
     expect(remembered.size).toBeGreaterThan(4 * 1024 * 1024 - 4096);
   });
+
+  it('keep at most 10,000 estimates however short their keys: an operation parsed anew 25,000 times (a churning document cache) leaves 10,000', () => {
+    const remembered = new RememberedEstimates();
+    const documents = Array.from({ length: 25_000 }, () => parse('{ a }'));
+    for (const fresh of documents) remembered.get(schema, fresh, undefined, {}, () => 1);
+    expect(remembered.count).toBe(10_000);
+    expect(remembered.size).toBe(30_000);
+    // The newest are the ones kept: the last document's estimate is remembered, the first one's is walked again.
+    let walks = 0;
+    remembered.get(schema, documents[24_999]!, undefined, {}, () => ++walks);
+    remembered.get(schema, documents[0]!, undefined, {}, () => ++walks);
+    expect(walks).toBe(1);
+  });
 });
 
 describe('demand control through the whole gateway', () => {

@@ -7,6 +7,12 @@ import { checkSlicingArguments, costSchema, estimateCost, type CostSchema } from
 
 /** Estimates remembered across all documents, by the characters of their keys; the oldest go first. */
 const MAX_REMEMBERED_KEY_CHARACTERS = 4 * 1024 * 1024;
+/**
+ * And by count: a key can be three characters ("\0{}" for no variables) while its entry, its document's map
+ * and its place in the order cost a few hundred bytes, so characters alone would let a document cache that
+ * churns (each parse a new document) keep over a million of them.
+ */
+const MAX_REMEMBERED_ESTIMATES = 10_000;
 /** An estimate whose key (variables included) has more characters than this is computed every time, not kept. */
 const MAX_KEY_CHARACTERS = 4 * 1024;
 
@@ -80,6 +86,11 @@ export class RememberedEstimates {
     return this.characters;
   }
 
+  /** Estimates remembered, for tests of the bound. */
+  get count(): number {
+    return this.order.length;
+  }
+
   get(schema: CostSchema, document: DocumentNode, operationName: string | undefined, variables: Readonly<Record<string, unknown>>, estimate: () => Estimate): Estimate {
     const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
     if (key.length > MAX_KEY_CHARACTERS) return estimate();
@@ -93,7 +104,7 @@ export class RememberedEstimates {
     keys.set(key, estimated);
     this.order.push({ keys, key });
     this.characters += key.length;
-    while (this.characters > MAX_REMEMBERED_KEY_CHARACTERS) {
+    while (this.characters > MAX_REMEMBERED_KEY_CHARACTERS || this.order.length > MAX_REMEMBERED_ESTIMATES) {
       const oldest = this.order.shift()!;
       oldest.keys.delete(oldest.key);
       this.characters -= oldest.key.length;
