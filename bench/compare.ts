@@ -65,8 +65,8 @@ interface Contender {
 export function switchyardEnv(stage: Stage): Record<string, string> {
   const config = join(mkdtempSync(join(tmpdir(), 'bench-switchyard-')), 'gateway.yaml');
   const unrefused = { requests: 1_000_000_000, cost: 1_000_000_000_000 };
-  // No response cache: it is off by default, and it would measure a cache, not a gateway.
-  const { authentication: _apiKeys, response_cache: _cache, ...platform } = parseYaml(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8'));
+  // No response or entity cache: they are off by default, and they would measure a cache, not a gateway.
+  const { authentication: _apiKeys, response_cache: _cache, entity_cache: _entities, ...platform } = parseYaml(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8'));
   writeFileSync(config, JSON.stringify({ ...platform, rate_limit: { ...platform.rate_limit, classes: { anonymous: unrefused, user: unrefused } } }));
   return {
     NODE_ENV: 'production',
