@@ -22,8 +22,9 @@
  * Everything runs on loopback; requests in flight are capped, so a stalled gateway shows as skipped sends.
  *
  * Every cache the gateway keeps is bounded; a soak asks whether anything is not. So every key space of the
- * mix is finite and seen within the warm-up (the first 20%, left out of the slope), and the response cache
- * is given RESPONSE_CACHE_BYTES instead of the platform's 64 MiB: full by then, it evicts from there on.
+ * mix is finite and seen within the warm-up (the first 20%, left out of the slope), and the response and
+ * entity caches are given CACHE_BYTES each instead of the platform's 64 MiB: full by then, they evict from
+ * there on (the entity cache keeps a private entity per principal, and there are 12,000 principals).
  * Memory still growing after that is growth no bound holds.
  */
 import { execFileSync } from 'node:child_process';
@@ -47,7 +48,7 @@ const MAX_IN_FLIGHT = 400;
 const RESULTS = join(repoRoot, 'bench', 'results', 'soak.md');
 const HEAP_DIR = join(repoRoot, 'bench', 'results', 'heap');
 /** Of the response cache, so that it is full before the warm-up ends (its entries come to about 1 MB a minute here). */
-const RESPONSE_CACHE_BYTES = '512KiB';
+const CACHE_BYTES = '512KiB';
 /** Distinct search strings and distinct documents, each cycled: 15 of each a second see them all in 100 s. */
 const CYCLE = 1500;
 
@@ -70,11 +71,12 @@ export function soakBody(n: number): string {
   return JSON.stringify({ query: `{ soak${distinct}: product(id: "${productId(distinct)}") { id name } }` });
 }
 
-/** The platform's gateway config as a file, without the API key file (the soak signs in with tokens) and with a small response cache. */
+/** The platform's gateway config as a file, without the API key file (the soak signs in with tokens) and with small caches. */
 function platformConfig(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'bench-soak-')), 'gateway.yaml');
   const { authentication: _apiKeys, ...platform } = parseYaml(readFileSync(PLATFORM_GATEWAY_CONFIG, 'utf8'));
-  writeFileSync(file, JSON.stringify({ ...platform, response_cache: { ...platform.response_cache, memory: { max_bytes: RESPONSE_CACHE_BYTES } } }));
+  const small = { memory: { max_bytes: CACHE_BYTES } };
+  writeFileSync(file, JSON.stringify({ ...platform, response_cache: { ...platform.response_cache, ...small }, entity_cache: { ...platform.entity_cache, ...small } }));
   return file;
 }
 
@@ -217,7 +219,7 @@ function writeReport(samples: Sample[]): void {
     '# npm run bench:soak',
     '',
     `${new Date().toISOString()}, Node ${process.version}: the compiled gateway with the platform's config on the replaying subgraphs, ` +
-      `${RATE} requests/s open-loop for ${MINUTES} min (the mix in bench/soak.ts; ${IDENTITIES} identities and one hot one; response cache ${RESPONSE_CACHE_BYTES}), memory sampled every ${SAMPLE_SECONDS}s.`,
+      `${RATE} requests/s open-loop for ${MINUTES} min (the mix in bench/soak.ts; ${IDENTITIES} identities and one hot one; response and entity caches ${CACHE_BYTES} each), memory sampled every ${SAMPLE_SECONDS}s.`,
     '',
     `**${summary}.** Answered ${total('answered')}, errors ${total('errors')}, skipped sends (over ${MAX_IN_FLIGHT} in flight) ${total('skipped')}.`,
     ...[...failures].map(([failure, count]) => `- ${count}x ${failure}`),
