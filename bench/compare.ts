@@ -18,7 +18,7 @@
  * Env: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_ONLY (names, comma-separated), BENCH_IDENTITIES.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
@@ -27,13 +27,12 @@ import { readSupergraphFile } from '../gateway/src/execution/supergraph';
 import { parse as parseYaml } from 'yaml';
 import { PLATFORM_GATEWAY_CONFIG } from '../scripts/platform-gateway';
 import { freePort, repoRoot, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
-import { BENCH_SCOPES, CONCURRENCY, median, medianOf, ROUNDS, runBenchmark, SECONDS, sendLoad, type LoadResult, type Post } from './load';
+import { BENCH_SCOPES, CONCURRENCY, median, medianOf, ROUNDS, runBenchmark, SECONDS, sendLoad, type LoadResult, type Post, writeResults } from './load';
 import { COMPARED_QUERIES, SUBGRAPHS, type ComparedQuery, type FetchCount, type SubgraphName } from './stand-in-subgraphs';
 
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 /** More than the gateway's cache of verified tokens (10,000), so under "distinct identity" none is verified twice from cache. */
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 12_000);
-const RESULTS = join(repoRoot, 'bench', 'results', 'latest.md');
 const WORKLOADS = ['identical requests', 'distinct identity'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
@@ -252,11 +251,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    const report = `${lines.join('\n')}\n`;
-    process.stdout.write(`\n${report}`);
-    mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-    writeFileSync(RESULTS, report);
-    process.stdout.write(`\nwritten to ${RESULTS}\n`);
+    writeResults('latest.md', lines);
   } finally {
     clearInterval(sampler);
     for (const c of contenders) c.process?.signal('SIGTERM');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -180,6 +180,16 @@ export function printComparison(heading: string, rows: (LoadResult & { name: str
     process.stdout.write(`${r.name.padEnd(22)} ${r.rps.toFixed(1).padStart(8)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${change.padStart(16)}\n`);
   }
   process.stdout.write(`(medians of ${ROUNDS} rounds; target: ${target})\n`);
+}
+
+/** Writes a report to bench/results/<file>, printing it first unless told not to, and says where. */
+export function writeResults(file: string, lines: readonly string[], { print = true } = {}): void {
+  const report = `${lines.join('\n')}\n`;
+  if (print) process.stdout.write(`\n${report}`);
+  const path = join(repoRoot, 'bench', 'results', file);
+  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+  writeFileSync(path, report);
+  process.stdout.write(`\nwritten to ${path}\n`);
 }
 
 /** Runs a benchmark's main, printing its error and failing the process if it throws. */

@@ -10,20 +10,19 @@
  * The .cpuprofile stays in the temp folder for Chrome DevTools or speedscope.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevIssuer } from '@switchyard/dev-tools/dev-issuer';
 import { freePort, repoRoot, spawnCommand, spawnService, type WatchedProcess } from '../tests/support/processes';
 import { switchyardEnv } from './compare';
-import { BENCH_SCOPES, CONCURRENCY, runBenchmark, sendLoad } from './load';
+import { BENCH_SCOPES, CONCURRENCY, runBenchmark, sendLoad, writeResults } from './load';
 import { CATEGORIES, selfTimeByCategory, topFunctions, type CpuProfile } from './profile-categories';
 import { COMPARED_QUERIES, SUBGRAPHS, type SubgraphName } from './stand-in-subgraphs';
 
 const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? 20);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 12_000);
 const QUERY = '100 orders, nested';
-const RESULTS = join(repoRoot, 'bench', 'results', 'profile.md');
 
 async function main(): Promise<void> {
   process.stdout.write('building the switchyard command (npm run build)...\n');
@@ -85,11 +84,7 @@ async function main(): Promise<void> {
       '',
       `Profile: ${join(profileDir, file)}`,
     ];
-    const report = `${lines.join('\n')}\n`;
-    process.stdout.write(`\n${report}`);
-    mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-    writeFileSync(RESULTS, report);
-    process.stdout.write(`\nwritten to ${RESULTS}\n`);
+    writeResults('profile.md', lines);
   } finally {
     gateway?.signal('SIGTERM');
     standIns.signal('SIGTERM');

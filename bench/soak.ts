@@ -35,7 +35,7 @@ import { Pool } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { PLATFORM_GATEWAY_CONFIG } from '../scripts/platform-gateway';
 import { freePort, repoRoot, spawnCommand } from '../tests/support/processes';
-import { BENCH_SCOPES, CROSS_SUBGRAPH_QUERY, runBenchmark, startReplayingSubgraphs } from './load';
+import { BENCH_SCOPES, CROSS_SUBGRAPH_QUERY, runBenchmark, startReplayingSubgraphs, writeResults } from './load';
 import { FLAT_RSS_MB_PER_MINUTE, soakVerdict, type MemorySample } from './soak-stats';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -45,7 +45,6 @@ const IDENTITIES = Number(process.env.BENCH_SOAK_IDENTITIES ?? 12_000);
 const SNAPSHOTS = process.env.BENCH_SOAK_SNAPSHOTS === '1';
 /** Beyond this many requests in flight the client skips sends rather than queue without bound. */
 const MAX_IN_FLIGHT = 400;
-const RESULTS = join(repoRoot, 'bench', 'results', 'soak.md');
 const HEAP_DIR = join(repoRoot, 'bench', 'results', 'heap');
 /** Of the response cache, so that it is full before the warm-up ends (its entries come to about 1 MB a minute here). */
 const CACHE_BYTES = '512KiB';
@@ -232,9 +231,7 @@ function writeReport(samples: Sample[]): void {
     ),
   ];
   process.stdout.write(`\n${summary}\n`);
-  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-  writeFileSync(RESULTS, `${lines.join('\n')}\n`);
-  process.stdout.write(`written to ${RESULTS}\n`);
+  writeResults('soak.md', lines, { print: false });
 }
 
 if (require.main === module) runBenchmark(main);
